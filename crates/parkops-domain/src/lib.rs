@@ -1,0 +1,17 @@
+//! ParkOps domain model — the pure core of the platform.
+//!
+//! Key types: [`org::OrgType`], [`access::Post`], [`access::Capability`] and
+//! [`access::Principal`] (who may do what, where), [`password::PasswordPolicy`]
+//! (R-9.1.2d), [`session::SessionPolicy`] and [`session::LockoutPolicy`]
+//! (等保 8.1.4.1b), and [`audit`] (the tamper-evident record chain, R-8.1.2d).
+//!
+//! This crate must never do I/O, never be async, and never read the clock:
+//! `now` is always a parameter ([`time::Timestamp`]).
+
+pub mod access;
+pub mod audit;
+pub mod id;
+pub mod org;
+pub mod password;
+pub mod session;
+pub mod time;
