@@ -1,1 +1,245 @@
-//! placeholder
+//! ParkOps storage: the sqlx implementation of the app's [`parkops_app::ports::Store`] on
+//! SQLite (default, one file) and PostgreSQL, through one code path (sqlx `Any`).
+//!
+//! Key types: [`Db`] (the pool, the backend and the writer gate), [`DatabaseUrl`].
+//! Every write runs in a [`tx::DbTx`] that serialises writers, appends the audit chain in
+//! the same transaction, and refuses to commit without an audit record.
+//!
+//! Dialect differences live in this crate only, each in a local `match` on [`Backend`]
+//! with a comment. Migrations: `migrations/sqlite` and `migrations/postgres`, identical names.
+
+mod read;
+mod rows;
+mod sql;
+mod tx;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parkops_app::StoreError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use sql::Sql;
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Where the database is. Parsed once from the command line or environment.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file, created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://…`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
+            // The URL may hold a password: show the host part only.
+            Self::Postgres(u) => write!(f, "Postgres({})", u.rsplit('@').next().unwrap_or("redacted")),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// The URL from `--database-url`, or the SQLite file `parkops.db` in the data directory.
+    ///
+    /// # Errors
+    /// A message for a URL that is neither `postgres://`, `postgresql://` nor `sqlite://`.
+    pub fn resolve(url: Option<&str>, data_dir: &Path) -> Result<Self, String> {
+        match url {
+            None | Some("") => Ok(Self::Sqlite(data_dir.join("parkops.db"))),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Self::Postgres(u.to_owned())),
+            Some(u) if u.starts_with("sqlite://") => Ok(Self::Sqlite(PathBuf::from(u.trim_start_matches("sqlite://")))),
+            Some(_) => Err("database URL must start with postgres:// or sqlite://".to_owned()),
+        }
+    }
+}
+
+/// The database: a pool, its backend, and the in-process writer gate.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// Serialises write transactions inside this process (the `write_lock` row does it across processes).
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+/// Maps sqlx errors into the port's small error, keeping constraint names.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() => {
+            StoreError::Conflict { constraint: db.constraint().map_or_else(|| db.message().to_owned(), str::to_owned) }
+        }
+        e => unavailable(e),
+    }
+}
+
+impl Db {
+    /// Connects (creating the SQLite file if needed) and sets durability options.
+    ///
+    /// SQLite runs with WAL, `synchronous=FULL`, foreign keys, `secure_delete` and a 5 s busy
+    /// timeout; automatic WAL checkpoints are off so no request pays for one — the
+    /// maintenance job runs them ([`Db::checkpoint_wal`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be opened.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let (text, backend, max) = match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(unavailable)?;
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite, 8)
+            }
+            DatabaseUrl::Postgres(u) => (u.clone(), Backend::Postgres, 16),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&text)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    /// Applies pending migrations of this backend. Applied migrations are never edited.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when a migration fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator.run(&self.pool).await.map_err(unavailable)
+    }
+
+    /// The engine.
+    #[must_use]
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for tests and benchmarks that need raw SQL.
+    #[must_use]
+    pub const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The durability settings in force on one SQLite connection, as `(name, value)` pairs
+    /// (empty on PostgreSQL). `serve` logs them and refuses weaker ones (G2).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn durability(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        use sqlx::Row;
+        if self.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        let mut out = Vec::new();
+        for (name, sql) in [
+            ("synchronous", "PRAGMA synchronous"),
+            ("foreign_keys", "PRAGMA foreign_keys"),
+            ("secure_delete", "PRAGMA secure_delete"),
+        ] {
+            let row = sqlx::query(sql).fetch_one(&mut *conn).await.map_err(unavailable)?;
+            out.push((name.to_owned(), row.try_get::<i64, _>(0).map_err(unavailable)?));
+        }
+        let row = sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await.map_err(unavailable)?;
+        let mode: String = row.try_get(0).map_err(unavailable)?;
+        out.push(("journal_mode_wal".to_owned(), i64::from(mode.eq_ignore_ascii_case("wal"))));
+        Ok(out)
+    }
+
+    /// Moves the SQLite WAL into the database file (a no-op on PostgreSQL). Run by the
+    /// maintenance job, never on a request.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Tries to become the one instance that runs singleton jobs: a PostgreSQL session-level
+    /// advisory lock held on a dedicated connection for as long as the guard lives. On
+    /// SQLite (one file, one server) the lock is always granted.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn try_singleton(&self, key: i64) -> Result<Option<SingletonGuard>, StoreError> {
+        use sqlx::Row;
+        match self.backend {
+            Backend::Sqlite => Ok(Some(SingletonGuard { _conn: None })),
+            Backend::Postgres => {
+                let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+                let row = sqlx::query("SELECT CAST(CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END AS BIGINT)")
+                    .bind(key)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+                let got: i64 = row.try_get(0).map_err(unavailable)?;
+                Ok((got == 1).then(|| SingletonGuard { _conn: Some(conn.detach()) }))
+            }
+        }
+    }
+}
+
+/// Holds the advisory lock's connection; dropping it closes the connection and frees the lock.
+pub struct SingletonGuard {
+    _conn: Option<sqlx::AnyConnection>,
+}
+
+impl std::fmt::Debug for SingletonGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SingletonGuard")
+    }
+}
+
+/// The migration file names of each backend, for the parity check.
+#[must_use]
+pub fn migration_names() -> (Vec<String>, Vec<String>) {
+    let names = |m: &sqlx::migrate::Migrator| m.iter().map(|x| format!("{}_{}", x.version, x.description)).collect();
+    (names(&SQLITE_MIGRATOR), names(&POSTGRES_MIGRATOR))
+}

@@ -1,0 +1,234 @@
+//! Writes: the [`Tx`] half of the port. One write transaction at a time per database.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use parkops_app::StoreError;
+use parkops_app::ports::{ApiTokenRecord, JobDescriptionRecord, PolicyRecord, SessionRecord, SessionStage, Tx, UserRecord};
+use parkops_domain::access::Post;
+use parkops_domain::audit::{self, AuditEntry, AuditRecord, Checkpoint, Hash};
+use parkops_domain::id::{ApiTokenId, UserId};
+use parkops_domain::org::{Organisation, Park};
+use parkops_domain::session::LoginFailures;
+use parkops_domain::time::Timestamp;
+use sqlx::Any;
+
+use crate::{Db, Sql, map_err};
+
+/// A write transaction holding the writer gate, with the chain head read inside it.
+pub(crate) struct DbTx {
+    tx: sqlx::Transaction<'static, Any>,
+    head: (i64, Hash),
+    audited: bool,
+    _gate: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl DbTx {
+    pub(crate) async fn begin(db: &Db) -> Result<Self, StoreError> {
+        let gate = db.writer.clone().lock_owned().await;
+        let mut tx = db.pool.begin().await.map_err(map_err)?;
+        // First statement is a write: SQLite takes its write lock now (waiting on busy_timeout
+        // for another process) and PostgreSQL locks the row until commit, so every writer on
+        // this database, in any process, queues here and then reads the true chain head.
+        sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await.map_err(map_err)?;
+        let rows = sqlx::query("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let head = crate::read::head_of(rows.first())?;
+        Ok(Self { tx, head, audited: false, _gate: gate })
+    }
+
+    async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
+        sql.build().execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
+    }
+
+    async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
+        match self.exec(sql).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    async fn insert_posts(&mut self, user: UserId, posts: &BTreeSet<Post>) -> Result<(), StoreError> {
+        for p in posts {
+            let mut sql = Sql::new("INSERT INTO user_post (user_id, post, is_admin) VALUES (");
+            sql.bind(user.to_string()).push(", ").bind(p.code().to_owned()).push(", ").bind(i64::from(p.is_admin())).push(")");
+            self.exec(sql).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Tx for DbTx {
+    async fn audit(&mut self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord, StoreError> {
+        let (seq, prev) = self.head;
+        let rec = audit::seal(entry, now, seq, prev);
+        let e = &rec.entry;
+        let mut sql = Sql::new(
+            "INSERT INTO audit_event (seq, at, actor_id, actor_name, source_ip, request_id, action, entity_type, entity_id, \
+             outcome, detail, detail_digest, prev_hash, hash) VALUES (",
+        );
+        sql.bind(rec.seq).push(", ").bind(rec.at.as_millis()).push(", ").bind(e.actor_id.clone()).push(", ")
+            .bind(e.actor_name.clone()).push(", ").bind(e.source_ip.clone()).push(", ").bind(e.request_id.clone()).push(", ")
+            .bind(e.action.clone()).push(", ").bind(e.entity_type.clone()).push(", ").bind(e.entity_id.clone()).push(", ")
+            .bind(e.outcome.code().to_owned()).push(", ").bind(e.detail.clone()).push(", ").bind(hex::encode(rec.detail_digest))
+            .push(", ").bind(hex::encode(rec.prev_hash)).push(", ").bind(hex::encode(rec.hash)).push(")");
+        self.exec(sql).await?;
+        self.head = (rec.seq, rec.hash);
+        self.audited = true;
+        Ok(rec)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if !self.audited {
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::Unaudited);
+        }
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn insert_park(&mut self, park: &Park, now: Timestamp) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO park (id, code, name, created_at) VALUES (");
+        sql.bind(park.id.to_string()).push(", ").bind(park.code.clone()).push(", ").bind(park.name.clone()).push(", ").bind(now.as_millis()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn insert_org(&mut self, o: &Organisation, now: Timestamp) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO organisation (id, park_id, org_type, code, name, contact, phone, is_active, created_at) VALUES (");
+        sql.bind(o.id.to_string()).push(", ").bind(o.park_id.to_string()).push(", ").bind(o.org_type.code().to_owned()).push(", ")
+            .bind(o.code.clone()).push(", ").bind(o.name.clone()).push(", ").bind(o.contact.clone()).push(", ").bind(o.phone.clone())
+            .push(", ").bind(i64::from(o.is_active)).push(", ").bind(now.as_millis()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn update_org(&mut self, o: &Organisation) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE organisation SET org_type = ");
+        sql.bind(o.org_type.code().to_owned()).push(", code = ").bind(o.code.clone()).push(", name = ").bind(o.name.clone())
+            .push(", contact = ").bind(o.contact.clone()).push(", phone = ").bind(o.phone.clone()).push(", is_active = ")
+            .bind(i64::from(o.is_active)).push(" WHERE id = ").bind(o.id.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn insert_user(&mut self, u: &UserRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new(
+            "INSERT INTO app_user (id, park_id, org_id, username, username_key, display_name, phone, email, password_hash, \
+             password_changed_at, must_change_password, is_active, failed_count, locked_until, totp_secret, totp_last_step, \
+             created_at, last_login_at) VALUES (",
+        );
+        sql.bind(u.id.to_string()).push(", ").bind(u.park_id.to_string()).push(", ").bind(u.org_id.to_string()).push(", ")
+            .bind(u.username.clone()).push(", ").bind(u.username.to_lowercase()).push(", ").bind(u.display_name.clone()).push(", ")
+            .bind(u.phone.clone()).push(", ").bind(u.email.clone()).push(", ").bind(u.password_hash.clone()).push(", ")
+            .bind(u.password_changed_at.as_millis()).push(", ").bind(i64::from(u.must_change_password)).push(", ")
+            .bind(i64::from(u.is_active)).push(", ").bind(i64::from(u.failures.count)).push(", ")
+            .bind(u.failures.locked_until.map(Timestamp::as_millis)).push(", ").bind(u.totp_secret.clone()).push(", ")
+            .bind(u.totp_last_step).push(", ").bind(u.created_at.as_millis()).push(", ")
+            .bind(u.last_login_at.map(Timestamp::as_millis)).push(")");
+        self.exec(sql).await?;
+        self.insert_posts(u.id, &u.posts).await
+    }
+
+    async fn update_user_profile(&mut self, u: &UserRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE app_user SET display_name = ");
+        sql.bind(u.display_name.clone()).push(", phone = ").bind(u.phone.clone()).push(", email = ").bind(u.email.clone())
+            .push(", is_active = ").bind(i64::from(u.is_active)).push(" WHERE id = ").bind(u.id.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn set_posts(&mut self, user: UserId, posts: &BTreeSet<Post>) -> Result<(), StoreError> {
+        let mut sql = Sql::new("DELETE FROM user_post WHERE user_id = ");
+        sql.bind(user.to_string());
+        self.exec(sql).await?;
+        self.insert_posts(user, posts).await
+    }
+
+    async fn set_password(&mut self, user: UserId, hash: &str, must_change: bool, now: Timestamp) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO password_history (user_id, password_hash, replaced_at) SELECT id, password_hash, ");
+        sql.bind(now.as_millis()).push(" FROM app_user WHERE id = ").bind(user.to_string());
+        self.exec(sql).await?;
+        let mut sql = Sql::new("UPDATE app_user SET password_hash = ");
+        sql.bind(hash.to_owned()).push(", password_changed_at = ").bind(now.as_millis()).push(", must_change_password = ")
+            .bind(i64::from(must_change)).push(" WHERE id = ").bind(user.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn set_failures(&mut self, user: UserId, f: LoginFailures) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE app_user SET failed_count = ");
+        sql.bind(i64::from(f.count)).push(", locked_until = ").bind(f.locked_until.map(Timestamp::as_millis)).push(" WHERE id = ").bind(user.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn set_last_login(&mut self, user: UserId, now: Timestamp) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE app_user SET last_login_at = ");
+        sql.bind(now.as_millis()).push(" WHERE id = ").bind(user.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn set_totp(&mut self, user: UserId, secret: Option<&str>, last_step: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE app_user SET totp_secret = ");
+        sql.bind(secret.map(str::to_owned)).push(", totp_last_step = ").bind(last_step).push(" WHERE id = ").bind(user.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn insert_session(&mut self, s: &SessionRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO user_session (token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip) VALUES (");
+        sql.bind(s.token_hash.clone()).push(", ").bind(s.user_id.to_string()).push(", ").bind(s.stage.code().to_owned()).push(", ")
+            .bind(s.csrf_token.clone()).push(", ").bind(s.created_at.as_millis()).push(", ").bind(s.last_seen_at.as_millis())
+            .push(", ").bind(s.ip.clone()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn advance_session(&mut self, old_hash: &str, new_hash: &str, stage: SessionStage) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE user_session SET token_hash = ");
+        sql.bind(new_hash.to_owned()).push(", stage = ").bind(stage.code().to_owned()).push(" WHERE token_hash = ").bind(old_hash.to_owned());
+        self.exec_one(sql).await
+    }
+
+    async fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
+        let mut sql = Sql::new("DELETE FROM user_session WHERE token_hash = ");
+        sql.bind(token_hash.to_owned());
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn delete_sessions_of(&mut self, user: UserId) -> Result<u64, StoreError> {
+        let mut sql = Sql::new("DELETE FROM user_session WHERE user_id = ");
+        sql.bind(user.to_string());
+        self.exec(sql).await
+    }
+
+    async fn insert_api_token(&mut self, t: &ApiTokenRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO api_token (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at) VALUES (");
+        sql.bind(t.id.to_string()).push(", ").bind(t.user_id.to_string()).push(", ").bind(t.name.clone()).push(", ")
+            .bind(t.token_hash.clone()).push(", ").bind(t.prefix.clone()).push(", ").bind(t.created_at.as_millis()).push(", ")
+            .bind(t.expires_at.as_millis()).push(", ").bind(t.revoked_at.map(Timestamp::as_millis)).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn revoke_api_token(&mut self, id: ApiTokenId, user: UserId, now: Timestamp) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE api_token SET revoked_at = ");
+        sql.bind(now.as_millis()).push(" WHERE id = ").bind(id.to_string()).push(" AND user_id = ").bind(user.to_string())
+            .push(" AND revoked_at IS NULL");
+        self.exec_one(sql).await
+    }
+
+    async fn insert_job_description(&mut self, j: &JobDescriptionRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO job_description (id, park_id, post, version, title, content, change_note, created_by, created_at) VALUES (");
+        sql.bind(j.id.to_string()).push(", ").bind(j.park_id.to_string()).push(", ").bind(j.post.code().to_owned()).push(", ")
+            .bind(j.version).push(", ").bind(j.title.clone()).push(", ").bind(j.content.clone()).push(", ").bind(j.change_note.clone())
+            .push(", ").bind(j.created_by.clone()).push(", ").bind(j.created_at.as_millis()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn insert_policy(&mut self, p: &PolicyRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO security_policy (version, body, created_by, created_at) VALUES (");
+        sql.bind(p.version).push(", ").bind(p.body.clone()).push(", ").bind(p.created_by.clone()).push(", ").bind(p.created_at.as_millis()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn insert_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO audit_checkpoint (seq, at, hash, signature) VALUES (");
+        sql.bind(c.seq).push(", ").bind(c.at.as_millis()).push(", ").bind(hex::encode(c.hash)).push(", ").bind(hex::encode(c.signature)).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+}
