@@ -161,6 +161,18 @@ impl App {
         Ok(Some(cp))
     }
 
+    /// Storage housekeeping (the maintenance job): WAL checkpoint and removal of sessions
+    /// idle for longer than the absolute session lifetime. Sessions are bookkeeping, not
+    /// records, so their expiry is not itself an audited mutation.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`].
+    pub async fn maintain_storage(&self) -> Result<u64, AppError> {
+        let policy = self.security_policy().await?;
+        let stale = self.clock.now().add(-chrono::Duration::hours(i64::from(policy.session.absolute_hours)));
+        Ok(self.store.maintain(stale).await?)
+    }
+
     /// All checkpoints as the exportable text file, for a third party to keep.
     ///
     /// # Errors

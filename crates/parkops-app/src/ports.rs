@@ -298,6 +298,9 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, Hash), StoreError>;
     /// All checkpoints, by seq.
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+    /// Housekeeping off the request path: moves the SQLite WAL into the database file and
+    /// removes sessions last used before `stale_before`. Returns the sessions removed.
+    async fn maintain(&self, stale_before: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// A write transaction. Dropping it without commit rolls back.

@@ -267,6 +267,14 @@ impl Store for Db {
         head_of(rows.first())
     }
 
+    async fn maintain(&self, stale_before: Timestamp) -> Result<u64, StoreError> {
+        let mut sql = Sql::new("DELETE FROM user_session WHERE last_seen_at < ");
+        sql.bind(stale_before.as_millis());
+        let removed = sql.build().execute(&self.pool).await.map_err(map_err)?.rows_affected();
+        self.checkpoint_wal().await?;
+        Ok(removed)
+    }
+
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         let rows = self.all(Sql::new("SELECT seq, at, hash, signature FROM audit_checkpoint ORDER BY seq")).await?;
         rows.iter().map(rows::checkpoint).collect()
