@@ -1,1 +1,373 @@
-//! placeholder
+//! ParkOps background jobs: a closed catalogue of jobs ([`Job`]) and the scheduler ([`run`])
+//! that runs each at its configured interval ([`JobIntervals`]) until cancelled.
+//!
+//! The scheduler owns timing; a job owns its logic and does it through the app's use cases,
+//! like a web handler would. A failing job is logged with its name and the scheduler carries
+//! on. Jobs are idempotent, so running one twice (after a restart, say) does no harm.
+//!
+//! Never: write SQL, read the system clock (time comes from the app's clock), or run unless
+//! this instance holds the singleton lock ([`SINGLETON_KEY`]) — the binary takes it.
+
+use std::fmt;
+use std::time::Duration;
+
+use parkops_app::{App, AppError};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// The advisory-lock key that elects the one instance running the jobs when several
+/// `serve` instances share a PostgreSQL database (the bytes spell `parkops` and a 1).
+pub const SINGLETON_KEY: i64 = 0x7061_726b_6f70_7301;
+
+/// Every background job. Closed: adding one forces a decision on its interval and logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// Signs an audit checkpoint over the chain head once enough records have accrued
+    /// (`App::checkpoint_every`), so a rewrite of the database is detectable (R-8.1.2d).
+    SignAuditCheckpoint,
+    /// Storage housekeeping: moves the SQLite WAL into the database file and removes stale
+    /// sessions, off the request path.
+    MaintainStorage,
+}
+
+/// What a job run did, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// A checkpoint was signed at this seq.
+    CheckpointSigned {
+        /// The chain length the checkpoint covers.
+        seq: i64,
+    },
+    /// Too few records since the last checkpoint; nothing signed.
+    NoCheckpointDue,
+    /// Housekeeping done.
+    StorageMaintained {
+        /// Stale sessions removed.
+        sessions_removed: u64,
+    },
+}
+
+/// How often each job runs. Parsed by the binary from its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobIntervals {
+    /// Interval of [`Job::SignAuditCheckpoint`].
+    pub sign_audit_checkpoint: Duration,
+    /// Interval of [`Job::MaintainStorage`].
+    pub maintain_storage: Duration,
+}
+
+/// One job and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// The job.
+    pub job: Job,
+    /// Time between the starts of two runs (a run that overruns delays the next).
+    pub every: Duration,
+}
+
+impl Job {
+    /// Every job.
+    pub const ALL: [Self; 2] = [Self::SignAuditCheckpoint, Self::MaintainStorage];
+
+    /// Stable name, used in logs.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::SignAuditCheckpoint => "sign_audit_checkpoint",
+            Self::MaintainStorage => "maintain_storage",
+        }
+    }
+
+    /// This job's interval in `intervals`.
+    #[must_use]
+    pub const fn interval(self, intervals: &JobIntervals) -> Duration {
+        match self {
+            Self::SignAuditCheckpoint => intervals.sign_audit_checkpoint,
+            Self::MaintainStorage => intervals.maintain_storage,
+        }
+    }
+
+    /// Runs the job once.
+    ///
+    /// # Errors
+    /// The use case's [`AppError`], typically [`AppError::Unavailable`] when storage fails.
+    pub async fn run(self, app: &App) -> Result<JobOutcome, AppError> {
+        match self {
+            Self::SignAuditCheckpoint => Ok(match app.checkpoint_if_due(false).await? {
+                Some(cp) => JobOutcome::CheckpointSigned { seq: cp.seq },
+                None => JobOutcome::NoCheckpointDue,
+            }),
+            Self::MaintainStorage => {
+                Ok(JobOutcome::StorageMaintained { sessions_removed: app.maintain_storage().await? })
+            }
+        }
+    }
+}
+
+impl fmt::Display for JobOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CheckpointSigned { seq } => write!(f, "checkpoint signed at seq {seq}"),
+            Self::NoCheckpointDue => f.write_str("no checkpoint due"),
+            Self::StorageMaintained { sessions_removed } => {
+                write!(f, "storage maintained, {sessions_removed} stale sessions removed")
+            }
+        }
+    }
+}
+
+impl JobIntervals {
+    /// A schedule for every job in the catalogue.
+    #[must_use]
+    pub fn schedules(&self) -> Vec<Schedule> {
+        Job::ALL.iter().map(|&job| Schedule { job, every: job.interval(self) }).collect()
+    }
+}
+
+/// Runs `jobs` until `cancel` fires, each at its interval (the first run right away). A job
+/// that fails, or even panics, is logged and runs again at its next tick. Returns once
+/// every job loop has stopped; a run in progress at cancellation is allowed to finish.
+pub async fn run(app: App, jobs: Vec<Schedule>, cancel: CancellationToken) {
+    let mut loops = tokio::task::JoinSet::new();
+    for schedule in jobs {
+        let span = tracing::info_span!("job", job = schedule.job.name());
+        loops.spawn(job_loop(app.clone(), schedule, cancel.clone()).instrument(span));
+    }
+    while let Some(ended) = loops.join_next().await {
+        if let Err(e) = ended {
+            tracing::error!(error = %e, "a job loop ended abnormally");
+        }
+    }
+    tracing::info!("scheduler stopped");
+}
+
+async fn job_loop(app: App, schedule: Schedule, cancel: CancellationToken) {
+    // A zero interval would spin; tokio refuses it outright.
+    let mut ticks = tokio::time::interval(schedule.every.max(Duration::from_millis(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tracing::debug!(every = ?schedule.every, "job scheduled");
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        run_once(&app, schedule.job).await;
+    }
+}
+
+/// One run, in its own task so a panic cannot end the job's loop.
+async fn run_once(app: &App, job: Job) {
+    let started = tokio::time::Instant::now();
+    let task_app = app.clone();
+    let result = tokio::spawn(async move { job.run(&task_app).await }).await;
+    let elapsed = started.elapsed();
+    match result {
+        Ok(Ok(outcome @ JobOutcome::NoCheckpointDue)) => tracing::debug!(?elapsed, "{outcome}"),
+        Ok(Ok(outcome)) => tracing::info!(?elapsed, "{outcome}"),
+        Ok(Err(e)) => tracing::error!(?elapsed, error = %ErrorChain(&e), "job failed; it runs again at its next tick"),
+        Err(e) => tracing::error!(?elapsed, error = %e, "job panicked; it runs again at its next tick"),
+    }
+}
+
+/// Formats an error with its sources: `unavailable: storage unavailable: connection refused`.
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use parkops_app::StoreError;
+    use parkops_app::clock::ManualClock;
+    use parkops_app::ports::{
+        ApiTokenRecord, AuditFilter, JobDescriptionRecord, OrgFilter, Page, PageRequest, PolicyRecord, SessionRecord,
+        Store, Tx, UserFilter, UserRecord,
+    };
+    use parkops_domain::audit::{AuditRecord, Checkpoint, Hash, SigningKey};
+    use parkops_domain::id::{OrgId, ParkId, UserId};
+    use parkops_domain::org::{Organisation, Park};
+    use parkops_domain::time::Timestamp;
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    /// A store whose database is down: every call fails, and each job's first read is reported.
+    struct DownStore {
+        calls: mpsc::UnboundedSender<&'static str>,
+    }
+
+    fn down() -> StoreError {
+        StoreError::Unavailable(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        )))
+    }
+
+    #[async_trait]
+    impl Store for DownStore {
+        async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+            Err(down())
+        }
+        async fn parks(&self) -> Result<Vec<Park>, StoreError> {
+            Err(down())
+        }
+        async fn org(&self, _: OrgId) -> Result<Option<Organisation>, StoreError> {
+            Err(down())
+        }
+        async fn orgs(&self, _: &OrgFilter, _: PageRequest) -> Result<Page<Organisation>, StoreError> {
+            Err(down())
+        }
+        async fn user(&self, _: UserId) -> Result<Option<UserRecord>, StoreError> {
+            Err(down())
+        }
+        async fn user_by_username(&self, _: &str) -> Result<Option<UserRecord>, StoreError> {
+            Err(down())
+        }
+        async fn users(&self, _: &UserFilter, _: PageRequest) -> Result<Page<UserRecord>, StoreError> {
+            Err(down())
+        }
+        async fn count_users(&self) -> Result<i64, StoreError> {
+            Err(down())
+        }
+        async fn password_history(&self, _: UserId, _: u32) -> Result<Vec<String>, StoreError> {
+            Err(down())
+        }
+        async fn session(&self, _: &str) -> Result<Option<SessionRecord>, StoreError> {
+            Err(down())
+        }
+        async fn touch_session(&self, _: &str, _: Timestamp) -> Result<(), StoreError> {
+            Err(down())
+        }
+        async fn sessions_of(&self, _: UserId) -> Result<Vec<SessionRecord>, StoreError> {
+            Err(down())
+        }
+        async fn api_token(&self, _: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
+            Err(down())
+        }
+        async fn api_tokens_of(&self, _: UserId) -> Result<Vec<ApiTokenRecord>, StoreError> {
+            Err(down())
+        }
+        async fn job_descriptions(&self, _: ParkId) -> Result<Vec<JobDescriptionRecord>, StoreError> {
+            Err(down())
+        }
+        async fn policy(&self) -> Result<Option<PolicyRecord>, StoreError> {
+            let _ = self.calls.send("policy");
+            Err(down())
+        }
+        async fn policy_history(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+            Err(down())
+        }
+        async fn audit_page(&self, _: &AuditFilter, _: PageRequest) -> Result<Page<AuditRecord>, StoreError> {
+            Err(down())
+        }
+        async fn audit_after(&self, _: i64, _: i64) -> Result<Vec<AuditRecord>, StoreError> {
+            Err(down())
+        }
+        async fn audit_head(&self) -> Result<(i64, Hash), StoreError> {
+            let _ = self.calls.send("audit_head");
+            Err(down())
+        }
+        async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+            Err(down())
+        }
+        async fn maintain(&self, _: Timestamp) -> Result<u64, StoreError> {
+            Err(down())
+        }
+    }
+
+    fn app_with_database_down() -> (App, mpsc::UnboundedReceiver<&'static str>) {
+        let (calls, rx) = mpsc::unbounded_channel();
+        let app = App {
+            store: Arc::new(DownStore { calls }),
+            clock: Arc::new(ManualClock::new(Timestamp::from_millis(1_767_225_600_000))),
+            audit_key: Arc::new(SigningKey::from_seed([7; 32])),
+            audit_origin: "test".into(),
+            checkpoint_every: 1000,
+        };
+        (app, rx)
+    }
+
+    #[tokio::test]
+    async fn each_job_reports_storage_failure_as_an_error() {
+        let (app, _calls) = app_with_database_down();
+        for job in Job::ALL {
+            assert!(matches!(job.run(&app).await, Err(AppError::Unavailable(_))), "{}", job.name());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_runs_again_at_its_next_tick_until_cancelled() {
+        let (app, mut calls) = app_with_database_down();
+        let cancel = CancellationToken::new();
+        let every = Duration::from_millis(5);
+        let jobs =
+            vec![Schedule { job: Job::SignAuditCheckpoint, every }, Schedule { job: Job::MaintainStorage, every }];
+        let scheduler = tokio::spawn(run(app, jobs, cancel.clone()));
+        // Waits on the runs themselves, not on a clock: three failed runs of each job.
+        let wait = async {
+            let (mut checkpoints, mut maintenance) = (0, 0);
+            while checkpoints < 3 || maintenance < 3 {
+                match calls.recv().await {
+                    Some("audit_head") => checkpoints += 1,
+                    Some(_) => maintenance += 1,
+                    None => break,
+                }
+            }
+            (checkpoints, maintenance)
+        };
+        let (checkpoints, maintenance) =
+            tokio::time::timeout(Duration::from_secs(30), wait).await.expect("jobs kept running");
+        assert!(checkpoints >= 3 && maintenance >= 3);
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(30), scheduler)
+            .await
+            .expect("scheduler stops on cancel")
+            .expect("no panic");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_scheduler_returns_without_running_a_job() {
+        let (app, mut calls) = app_with_database_down();
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        run(
+            app,
+            JobIntervals { sign_audit_checkpoint: Duration::from_secs(1), maintain_storage: Duration::from_secs(1) }
+                .schedules(),
+            cancel,
+        )
+        .await;
+        assert!(calls.try_recv().is_err(), "no job ran");
+    }
+
+    #[test]
+    fn every_job_gets_its_own_interval() {
+        let intervals = JobIntervals {
+            sign_audit_checkpoint: Duration::from_secs(60),
+            maintain_storage: Duration::from_secs(3600),
+        };
+        let schedules = intervals.schedules();
+        assert_eq!(schedules.len(), Job::ALL.len());
+        assert_eq!(schedules[0], Schedule { job: Job::SignAuditCheckpoint, every: Duration::from_secs(60) });
+        assert_eq!(schedules[1], Schedule { job: Job::MaintainStorage, every: Duration::from_secs(3600) });
+    }
+
+    #[test]
+    fn error_chain_names_every_source() {
+        let e = AppError::Unavailable(down());
+        assert_eq!(ErrorChain(&e).to_string(), "unavailable: storage unavailable: connection refused");
+    }
+}
