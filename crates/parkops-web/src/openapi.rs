@@ -1,0 +1,142 @@
+//! The OpenAPI 3.1 document, generated from the route registry so it cannot drift from the
+//! routes: each operation carries its permission (`x-permission`), the audit events it
+//! writes (`x-audit-events`) and its rate class (`x-rate-limit`). Also the API reference page.
+
+use askama::Template;
+use axum::Json;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use crate::guard::Ctx;
+use crate::pages::{Chrome, render};
+use crate::registry::{Access, Kind, Method, ROUTES, RouteSpec};
+
+fn permission(spec: &RouteSpec) -> String {
+    match spec.access {
+        Access::Public => "public".into(),
+        Access::Staged => "session".into(),
+        Access::Authenticated => "authenticated".into(),
+        Access::Capability(c) => c.code().into(),
+    }
+}
+
+fn request_schema(spec: &RouteSpec) -> Option<Value> {
+    use crate::registry::RouteId as R;
+    let s = |props: Value, required: &[&str]| json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required });
+    let text = json!({ "type": "string" });
+    let boolean = json!({ "type": "boolean" });
+    let int = json!({ "type": "integer" });
+    Some(match spec.id {
+        R::ApiLogin => s(json!({ "username": text, "password": text }), &["username", "password"]),
+        R::ApiTotp => s(json!({ "code": text }), &["code"]),
+        R::ApiPassword => s(json!({ "current_password": text, "new_password": text }), &["current_password", "new_password"]),
+        R::ApiTokenCreate => s(json!({ "name": text, "days": int }), &["name", "days"]),
+        R::ApiOrgCreate | R::ApiOrgUpdate => s(
+            json!({ "org_type": { "type": "string", "enum": parkops_domain::org::OrgType::ALL.iter().map(|t| t.code()).collect::<Vec<_>>() },
+                    "code": text, "name": text, "contact": text, "phone": text, "is_active": boolean }),
+            &["org_type", "code", "name"],
+        ),
+        R::ApiUserCreate => s(
+            json!({ "org_id": text, "username": text, "display_name": text, "phone": text, "email": text,
+                    "posts": { "type": "array", "items": { "type": "string", "enum": parkops_domain::access::Post::ALL.iter().map(|p| p.code()).collect::<Vec<_>>() } },
+                    "password": text }),
+            &["org_id", "username", "display_name", "posts"],
+        ),
+        R::ApiUserUpdate => s(json!({ "display_name": text, "phone": text, "email": text, "is_active": boolean }), &["display_name", "is_active"]),
+        R::ApiUserPosts => s(json!({ "posts": { "type": "array", "items": text } }), &["posts"]),
+        R::ApiJobDescriptionPublish => s(json!({ "post": text, "title": text, "content": text, "change_note": text }), &["post", "title", "content"]),
+        R::ApiPolicyUpdate => s(
+            json!({ "password_min_length": int, "password_require_upper": boolean, "password_require_lower": boolean,
+                    "password_require_digit": boolean, "password_require_special": boolean, "password_history_count": int,
+                    "password_max_age_days": int, "lockout_threshold": int, "lockout_minutes": int,
+                    "session_idle_minutes": int, "session_absolute_hours": int, "totp_for_all": boolean }),
+            &[],
+        ),
+        _ => return None,
+    })
+}
+
+/// The document.
+#[must_use]
+pub fn build() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    for spec in ROUTES.iter().filter(|r| r.kind == Kind::Api) {
+        let method = match spec.method {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+        };
+        let params: Vec<Value> = spec
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut op = json!({
+            "operationId": format!("{:?}", spec.id),
+            "summary": spec.summary,
+            "x-permission": permission(spec),
+            "x-audit-events": spec.audit,
+            "x-rate-limit": spec.rate.as_str(),
+            "parameters": params,
+            "responses": { "200": { "description": "success", "content": { "application/json": {} } }, "201": { "description": "created" },
+                           "400": error, "401": error, "403": error, "404": error, "429": error },
+        });
+        if spec.access != Access::Public {
+            op["security"] = json!([{ "bearer": [] }, { "session": [] }]);
+        }
+        if let Some(schema) = request_schema(spec) {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+        }
+        let path = paths.entry(spec.path.to_owned()).or_insert_with(|| json!({}));
+        path[method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "ParkOps API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "智慧化工园区运维管理平台 JSON API. Authenticate with an API token (Authorization: Bearer pko_…) or the session cookie plus the X-CSRF-Token header for state changes." },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "parkops_session" },
+            },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error", "message"], "properties": {
+                    "error": { "type": "string" }, "message": { "type": "string" },
+                    "fields": { "type": "array", "items": { "type": "object", "properties": {
+                        "field": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" } } } } } },
+            },
+        },
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Json<Value> {
+    Json(build())
+}
+
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+struct DocsPage {
+    c: Chrome,
+    rows: Vec<(String, String, String, String, &'static str, String)>,
+}
+
+/// `GET /api/docs`: the API reference, from the same registry.
+pub async fn page(ctx: Ctx) -> Response {
+    let rows = ROUTES
+        .iter()
+        .filter(|r| r.kind == Kind::Api)
+        .map(|r| {
+            let tone = match r.method {
+                Method::Get => "green",
+                Method::Post => "blue",
+                Method::Put => "orange",
+            };
+            (r.method.as_str().to_owned(), r.path.to_owned(), r.summary.to_owned(), permission(r), tone, r.audit.join(", "))
+        })
+        .collect();
+    render(&DocsPage { c: Chrome::new(&ctx, "nav-api", "/api/docs"), rows })
+}

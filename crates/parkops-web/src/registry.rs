@@ -1,0 +1,252 @@
+//! The route registry: the one table from which each route's handler, access rule, audit
+//! event types, rate-limit class and OpenAPI operation derive. A route that is not here
+//! does not exist; the role × route test walks this table.
+
+use parkops_domain::access::Capability;
+
+/// HTTP method of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET — never changes state.
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+}
+
+impl Method {
+    /// Upper-case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (login page, health, assets, the API description).
+    Public,
+    /// Any session, including one still owing a second factor or a password change.
+    Staged,
+    /// A fully logged-in user or an API token.
+    Authenticated,
+    /// A fully logged-in user or API token holding this capability (object scope is checked in the use case).
+    Capability(Capability),
+}
+
+/// Request-rate class, applied per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateClass {
+    /// Login and second-factor attempts: 10 per minute per address (burst 10).
+    Login,
+    /// Exports: 10 per minute per address.
+    Export,
+    /// Everything else: 600 per minute per address.
+    Normal,
+}
+
+impl RateClass {
+    /// Stable name for the OpenAPI extension.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Export => "export",
+            Self::Normal => "normal",
+        }
+    }
+}
+
+/// Whether a route serves pages, JSON or static files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// HTML for the browser; unauthenticated callers are redirected to the login page.
+    Page,
+    /// JSON under `/api`; unauthenticated callers get 401.
+    Api,
+    /// Static assets and health.
+    Asset,
+}
+
+macro_rules! routes {
+    ($( $id:ident: $method:ident $path:literal, $access:expr, [$($audit:literal),*], $rate:ident, $kind:ident, $summary:literal; )*) => {
+        /// Every route, by name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RouteId { $(
+            #[doc = $summary]
+            $id,
+        )* }
+
+        /// The registry.
+        pub static ROUTES: &[RouteSpec] = &[ $(
+            RouteSpec {
+                id: RouteId::$id,
+                method: Method::$method,
+                path: $path,
+                access: $access,
+                audit: &[$($audit),*],
+                rate: RateClass::$rate,
+                kind: Kind::$kind,
+                summary: $summary,
+            },
+        )* ];
+    };
+}
+
+/// One route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// Name (also the OpenAPI operationId).
+    pub id: RouteId,
+    /// Method.
+    pub method: Method,
+    /// Path in axum syntax (`{id}` parameters).
+    pub path: &'static str,
+    /// Access rule.
+    pub access: Access,
+    /// Audit event types the route writes (empty for plain reads).
+    pub audit: &'static [&'static str],
+    /// Rate class.
+    pub rate: RateClass,
+    /// Page, API or asset.
+    pub kind: Kind,
+    /// One-line English summary (OpenAPI).
+    pub summary: &'static str,
+}
+
+impl RouteSpec {
+    /// Whether the route may change state (and so needs CSRF protection with cookies).
+    #[must_use]
+    pub const fn is_unsafe(&self) -> bool {
+        !matches!(self.method, Method::Get)
+    }
+}
+
+use Access::{Authenticated, Public, Staged};
+use Capability as C;
+const fn cap(c: Capability) -> Access {
+    Access::Capability(c)
+}
+
+routes! {
+    Health: Get "/healthz", Public, [], Normal, Asset, "Readiness probe: 200 once the database answers";
+    Css: Get "/static/app.css", Public, [], Normal, Asset, "Stylesheet";
+    Js: Get "/static/app.js", Public, [], Normal, Asset, "Script";
+    OpenApi: Get "/api/openapi.json", Public, [], Normal, Asset, "This API's OpenAPI 3.1 description";
+    ApiDocs: Get "/api/docs", Public, [], Normal, Page, "API reference page";
+    Home: Get "/", Public, [], Normal, Page, "Start: dashboard, login or first-run page";
+    Lang: Get "/lang", Public, [], Normal, Page, "Switch the interface language";
+    Setup: Get "/setup", Public, [], Normal, Page, "First-run page of an empty installation";
+    SetupDemo: Post "/setup/demo", Public, ["park.create", "org.create", "user.create", "job_description.publish", "security_policy.update"], Login, Page, "Load the demo park into an empty installation";
+    LoginPage: Get "/login", Public, [], Normal, Page, "Login page";
+    LoginSubmit: Post "/login", Public, ["auth.login", "auth.lockout"], Login, Page, "Log in with username and password";
+    TotpPage: Get "/login/totp", Staged, [], Normal, Page, "Second-factor page";
+    TotpSubmit: Post "/login/totp", Staged, ["auth.totp", "auth.login"], Login, Page, "Submit the TOTP code";
+    TotpEnrolPage: Get "/login/totp-enrol", Staged, [], Normal, Page, "Enrol a TOTP authenticator";
+    TotpEnrolSubmit: Post "/login/totp-enrol", Staged, ["auth.totp_enrol"], Login, Page, "Confirm TOTP enrolment";
+    PasswordPage: Get "/password", Staged, [], Normal, Page, "Change-password page";
+    PasswordSubmit: Post "/password", Staged, ["auth.password_change"], Login, Page, "Change own password";
+    Logout: Post "/logout", Staged, ["auth.logout"], Normal, Page, "Log out";
+    Dashboard: Get "/dashboard", Authenticated, [], Normal, Page, "Dashboard";
+    Profile: Get "/me", Authenticated, [], Normal, Page, "Own account: sessions, second factor, API tokens";
+    TokenCreate: Post "/me/tokens", Authenticated, ["api_token.create"], Normal, Page, "Create an API token";
+    TokenRevoke: Post "/me/tokens/{id}/revoke", Authenticated, ["api_token.revoke"], Normal, Page, "Revoke an API token";
+    OrgList: Get "/orgs", cap(C::OrgView), [], Normal, Page, "Organisations";
+    OrgNew: Get "/orgs/new", cap(C::OrgManage), [], Normal, Page, "New-organisation form";
+    OrgCreate: Post "/orgs", cap(C::OrgManage), ["org.create"], Normal, Page, "Create an organisation";
+    OrgShow: Get "/orgs/{id}", cap(C::OrgView), [], Normal, Page, "Organisation detail";
+    OrgEdit: Get "/orgs/{id}/edit", cap(C::OrgManage), [], Normal, Page, "Edit-organisation form";
+    OrgUpdate: Post "/orgs/{id}", cap(C::OrgManage), ["org.update"], Normal, Page, "Update an organisation";
+    UserList: Get "/users", cap(C::UserView), [], Normal, Page, "Users";
+    UserNew: Get "/users/new", cap(C::UserManage), [], Normal, Page, "New-user form";
+    UserCreate: Post "/users", cap(C::UserManage), ["user.create"], Normal, Page, "Create a user";
+    UserShow: Get "/users/{id}", cap(C::UserView), [], Normal, Page, "User detail";
+    UserUpdate: Post "/users/{id}", cap(C::UserManage), ["user.update"], Normal, Page, "Update a user's profile and active state";
+    UserPosts: Post "/users/{id}/posts", cap(C::PostAssignBusiness), ["user.posts"], Normal, Page, "Assign posts";
+    UserResetPassword: Post "/users/{id}/reset-password", cap(C::UserManage), ["user.password_reset"], Normal, Page, "Reset a password";
+    UserUnlock: Post "/users/{id}/unlock", cap(C::UserUnlock), ["user.unlock"], Normal, Page, "Unlock an account";
+    UserResetTotp: Post "/users/{id}/reset-totp", cap(C::UserUnlock), ["user.totp_reset"], Normal, Page, "Reset a second factor";
+    UserEndSessions: Post "/users/{id}/end-sessions", cap(C::UserUnlock), ["user.sessions_end"], Normal, Page, "End a user's sessions";
+    PostList: Get "/posts", cap(C::JobDescriptionView), [], Normal, Page, "Posts and job descriptions";
+    PostShow: Get "/posts/{post}", cap(C::JobDescriptionView), [], Normal, Page, "Job description with its versions";
+    PostEdit: Get "/posts/{post}/edit", cap(C::JobDescriptionEdit), [], Normal, Page, "New job-description version form";
+    PostPublish: Post "/posts/{post}", cap(C::JobDescriptionEdit), ["job_description.publish"], Normal, Page, "Publish a job-description version";
+    PolicyPage: Get "/security/policy", cap(C::SecurityPolicyManage), [], Normal, Page, "Security policy with its versions";
+    PolicyUpdate: Post "/security/policy", cap(C::SecurityPolicyManage), ["security_policy.update"], Normal, Page, "Store a new security policy version";
+    AuditLog: Get "/audit", cap(C::AuditView), ["audit.view"], Normal, Page, "Audit log";
+    AuditCsv: Get "/audit/export.csv", cap(C::AuditExport), ["audit.export"], Export, Page, "Audit log as CSV";
+    AuditCheckpoints: Get "/audit/checkpoints.txt", cap(C::AuditExport), ["audit.checkpoints_export"], Export, Page, "Signed checkpoints file";
+    AuditVerify: Post "/audit/verify", cap(C::AuditVerify), ["audit.verify"], Normal, Page, "Verify the record chain";
+    ApiLogin: Post "/api/v1/session", Public, ["auth.login", "auth.lockout"], Login, Api, "Log in; sets the session cookie and returns the CSRF token";
+    ApiTotp: Post "/api/v1/session/totp", Staged, ["auth.totp", "auth.login"], Login, Api, "Submit the TOTP code of a staged session";
+    ApiLogout: Post "/api/v1/session/logout", Staged, ["auth.logout"], Normal, Api, "End the session";
+    ApiPassword: Post "/api/v1/me/password", Staged, ["auth.password_change"], Login, Api, "Change own password";
+    ApiMe: Get "/api/v1/me", Authenticated, [], Normal, Api, "The caller's account and capabilities";
+    ApiTokens: Get "/api/v1/me/tokens", Authenticated, [], Normal, Api, "The caller's API tokens";
+    ApiTokenCreate: Post "/api/v1/me/tokens", Authenticated, ["api_token.create"], Normal, Api, "Create an API token (secret returned once)";
+    ApiTokenRevoke: Post "/api/v1/me/tokens/{id}/revoke", Authenticated, ["api_token.revoke"], Normal, Api, "Revoke an API token";
+    ApiOrgList: Get "/api/v1/orgs", cap(C::OrgView), [], Normal, Api, "List organisations";
+    ApiOrgCreate: Post "/api/v1/orgs", cap(C::OrgManage), ["org.create"], Normal, Api, "Create an organisation";
+    ApiOrgShow: Get "/api/v1/orgs/{id}", cap(C::OrgView), [], Normal, Api, "Read an organisation";
+    ApiOrgUpdate: Put "/api/v1/orgs/{id}", cap(C::OrgManage), ["org.update"], Normal, Api, "Update an organisation";
+    ApiUserList: Get "/api/v1/users", cap(C::UserView), [], Normal, Api, "List users";
+    ApiUserCreate: Post "/api/v1/users", cap(C::UserManage), ["user.create"], Normal, Api, "Create a user";
+    ApiUserShow: Get "/api/v1/users/{id}", cap(C::UserView), [], Normal, Api, "Read a user";
+    ApiUserUpdate: Put "/api/v1/users/{id}", cap(C::UserManage), ["user.update"], Normal, Api, "Update a user's profile and active state";
+    ApiUserPosts: Put "/api/v1/users/{id}/posts", cap(C::PostAssignBusiness), ["user.posts"], Normal, Api, "Replace a user's posts";
+    ApiUserResetPassword: Post "/api/v1/users/{id}/reset-password", cap(C::UserManage), ["user.password_reset"], Normal, Api, "Reset a password (new one returned once)";
+    ApiUserUnlock: Post "/api/v1/users/{id}/unlock", cap(C::UserUnlock), ["user.unlock"], Normal, Api, "Unlock an account";
+    ApiUserResetTotp: Post "/api/v1/users/{id}/reset-totp", cap(C::UserUnlock), ["user.totp_reset"], Normal, Api, "Reset a second factor";
+    ApiUserEndSessions: Post "/api/v1/users/{id}/end-sessions", cap(C::UserUnlock), ["user.sessions_end"], Normal, Api, "End a user's sessions";
+    ApiJobDescriptions: Get "/api/v1/job-descriptions", cap(C::JobDescriptionView), [], Normal, Api, "All job-description versions";
+    ApiJobDescriptionPublish: Post "/api/v1/job-descriptions", cap(C::JobDescriptionEdit), ["job_description.publish"], Normal, Api, "Publish a job-description version";
+    ApiPolicy: Get "/api/v1/security/policy", cap(C::SecurityPolicyManage), [], Normal, Api, "The security policy in force and its versions";
+    ApiPolicyUpdate: Put "/api/v1/security/policy", cap(C::SecurityPolicyManage), ["security_policy.update"], Normal, Api, "Store a new security policy version";
+    ApiAudit: Get "/api/v1/audit", cap(C::AuditView), ["audit.view"], Normal, Api, "Audit records, newest first";
+    ApiAuditVerify: Post "/api/v1/audit/verify", cap(C::AuditVerify), ["audit.verify"], Normal, Api, "Verify the record chain and checkpoints";
+    ApiAuditCheckpoints: Get "/api/v1/audit/checkpoints", cap(C::AuditExport), ["audit.checkpoints_export"], Export, Api, "Signed checkpoints as a text file";
+}
+
+/// The spec of a route.
+///
+/// # Panics
+/// Never: every [`RouteId`] has exactly one entry (tested).
+#[must_use]
+pub fn spec(id: RouteId) -> &'static RouteSpec {
+    ROUTES.iter().find(|r| r.id == id).expect("every route id is in the registry")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_and_path_pairs_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert((r.method, r.path)), "duplicate {} {}", r.method.as_str(), r.path);
+        }
+    }
+
+    #[test]
+    fn every_mutating_route_names_its_audit_event() {
+        for r in ROUTES {
+            if r.is_unsafe() {
+                assert!(!r.audit.is_empty(), "{:?} changes state but names no audit event", r.id);
+            }
+        }
+    }
+
+    #[test]
+    fn api_routes_live_under_api() {
+        for r in ROUTES {
+            assert_eq!(r.kind == Kind::Api, r.path.starts_with("/api/v1/"), "{:?}", r.id);
+        }
+    }
+}
