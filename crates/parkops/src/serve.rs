@@ -45,17 +45,11 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
 
     // Migrations ran above: only now does anything listen.
     let cancel = CancellationToken::new();
-    let web = parkops_web::router(app.clone(), settings.web_config());
+    // One metrics registry, fed by the web router and read on the metrics listener.
+    let (web, metrics_router) = parkops_web::routers(app.clone(), settings.web_config());
     let mut server = spawn_listener("web", settings.listen, web, tls.clone(), &cancel, settings.shutdown_grace)?;
     let mut metrics = match settings.metrics_listen {
-        Some(addr) => Some(spawn_listener(
-            "metrics",
-            addr,
-            parkops_web::metrics_router(app.clone()),
-            tls,
-            &cancel,
-            settings.shutdown_grace,
-        )?),
+        Some(addr) => Some(spawn_listener("metrics", addr, metrics_router, tls, &cancel, settings.shutdown_grace)?),
         None => None,
     };
     let mut jobs = tokio::spawn(run_jobs(db, app, settings.jobs.schedules(), cancel.clone()));
