@@ -30,7 +30,12 @@ pub struct VerifyReport {
 ///
 /// # Errors
 /// [`StoreError`] when the database cannot be read; a broken chain is a report, not an error.
-pub async fn verify_store(store: &dyn Store, key: &VerifyingKey, origin: &str, external: &[Checkpoint]) -> Result<VerifyReport, StoreError> {
+pub async fn verify_store(
+    store: &dyn Store,
+    key: &VerifyingKey,
+    origin: &str,
+    external: &[Checkpoint],
+) -> Result<VerifyReport, StoreError> {
     let mut checkpoints = store.checkpoints().await?;
     checkpoints.extend_from_slice(external);
     let wanted: BTreeSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
@@ -81,7 +86,12 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Forbidden`] without [`Capability::AuditView`].
-    pub async fn audit_page(&self, caller: &Caller, filter: AuditFilter, page: PageRequest) -> Result<Page<AuditRecord>, AppError> {
+    pub async fn audit_page(
+        &self,
+        caller: &Caller,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditRecord>, AppError> {
         caller.require_any(Capability::AuditView)?;
         let result = self.store.audit_page(&filter, page).await?;
         let d = json!({ "actor": filter.actor, "action": filter.action, "outcome": filter.outcome, "page": page.page });
@@ -97,7 +107,9 @@ impl App {
     /// [`AppError::Forbidden`] without [`Capability::AuditExport`].
     pub async fn audit_csv(&self, caller: &Caller, filter: AuditFilter) -> Result<String, AppError> {
         caller.require_any(Capability::AuditExport)?;
-        let mut out = String::from("\u{feff}seq,time_utc,time_cst,actor,source_ip,request_id,action,entity_type,entity_id,outcome,detail,hash\n");
+        let mut out = String::from(
+            "\u{feff}seq,time_utc,time_cst,actor,source_ip,request_id,action,entity_type,entity_id,outcome,detail,hash\n",
+        );
         let mut page = 1;
         let mut rows = 0;
         loop {
@@ -105,9 +117,18 @@ impl App {
             for r in &p.items {
                 let e = &r.entry;
                 let fields = [
-                    r.seq.to_string(), r.at.rfc3339(), r.at.display_cst(), e.actor_name.clone(), e.source_ip.clone(),
-                    e.request_id.clone(), e.action.clone(), e.entity_type.clone(), e.entity_id.clone(),
-                    e.outcome.code().to_owned(), e.detail.clone(), hex::encode(r.hash),
+                    r.seq.to_string(),
+                    r.at.rfc3339(),
+                    r.at.display_cst(),
+                    e.actor_name.clone(),
+                    e.source_ip.clone(),
+                    e.request_id.clone(),
+                    e.action.clone(),
+                    e.entity_type.clone(),
+                    e.entity_id.clone(),
+                    e.outcome.code().to_owned(),
+                    e.detail.clone(),
+                    hex::encode(r.hash),
                 ];
                 out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
                 out.push('\n');
@@ -119,7 +140,17 @@ impl App {
             page += 1;
         }
         let mut tx = self.store.begin().await?;
-        tx.audit(caller.entry("audit.export", "audit", "", Outcome::Success, json!({ "rows": rows, "action": filter.action, "actor": filter.actor }).to_string()), self.clock.now()).await?;
+        tx.audit(
+            caller.entry(
+                "audit.export",
+                "audit",
+                "",
+                Outcome::Success,
+                json!({ "rows": rows, "action": filter.action, "actor": filter.actor }).to_string(),
+            ),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -130,7 +161,8 @@ impl App {
     /// [`AppError::Forbidden`] without [`Capability::AuditVerify`].
     pub async fn verify_audit(&self, caller: &Caller) -> Result<VerifyReport, AppError> {
         caller.require_any(Capability::AuditVerify)?;
-        let report = verify_store(self.store.as_ref(), &self.audit_key.verifying_key(), &self.audit_origin, &[]).await?;
+        let report =
+            verify_store(self.store.as_ref(), &self.audit_key.verifying_key(), &self.audit_origin, &[]).await?;
         let d = json!({ "records": report.records, "checkpoints": report.checkpoints,
                         "first_bad_seq": report.result.as_ref().err().map(ChainBreak::first_bad_seq) });
         let outcome = if report.result.is_ok() { Outcome::Success } else { Outcome::Failure };
@@ -153,7 +185,13 @@ impl App {
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let entry = Caller::anonymous("system", "job").entry("audit.checkpoint", "audit", "", Outcome::Success, json!({ "previous": last }).to_string());
+        let entry = Caller::anonymous("system", "job").entry(
+            "audit.checkpoint",
+            "audit",
+            "",
+            Outcome::Success,
+            json!({ "previous": last }).to_string(),
+        );
         let rec = tx.audit(AuditEntryExt::system(entry), now).await?;
         let cp = Checkpoint::sign(&self.audit_key, &self.audit_origin, rec.seq, rec.hash, now);
         tx.insert_checkpoint(&cp).await?;
@@ -169,7 +207,7 @@ impl App {
     /// [`AppError::Unavailable`].
     pub async fn maintain_storage(&self) -> Result<u64, AppError> {
         let policy = self.security_policy().await?;
-        let stale = self.clock.now().add(-chrono::Duration::hours(i64::from(policy.session.absolute_hours)));
+        let stale = self.clock.now().plus(-chrono::Duration::hours(i64::from(policy.session.absolute_hours)));
         Ok(self.store.maintain(stale).await?)
     }
 
@@ -181,7 +219,17 @@ impl App {
         caller.require_any(Capability::AuditExport)?;
         let cps = self.store.checkpoints().await?;
         let mut tx = self.store.begin().await?;
-        tx.audit(caller.entry("audit.checkpoints_export", "audit", "", Outcome::Success, json!({ "checkpoints": cps.len() }).to_string()), self.clock.now()).await?;
+        tx.audit(
+            caller.entry(
+                "audit.checkpoints_export",
+                "audit",
+                "",
+                Outcome::Success,
+                json!({ "checkpoints": cps.len() }).to_string(),
+            ),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(audit::export_checkpoints(&self.audit_origin, &self.audit_key.verifying_key(), &cps))
     }

@@ -67,7 +67,13 @@ impl App {
         })
     }
 
-    async fn record_login_failure(&self, caller: &Caller, user: Option<&UserRecord>, name: &str, reason: &str) -> Result<(), AppError> {
+    async fn record_login_failure(
+        &self,
+        caller: &Caller,
+        user: Option<&UserRecord>,
+        name: &str,
+        reason: &str,
+    ) -> Result<(), AppError> {
         let now = self.clock.now();
         let policy = self.security_policy().await?;
         let mut tx = self.store.begin().await?;
@@ -126,7 +132,7 @@ impl App {
         }
         let org_active = self.store.org(user.org_id).await?.is_some_and(|o| o.is_active);
         if !user.is_active || !org_active {
-            self.record_login_failure(caller, Some(&user), &user.username, "inactive").await?;
+            self.record_login_failure(caller, None, &user.username, "inactive").await?;
             return Err(AppError::LoginRefused);
         }
         let principal = self.principal_of(&user).await?;
@@ -208,7 +214,8 @@ impl App {
         let user = self.store.user(session.user_id).await?.ok_or(AppError::Unauthenticated)?;
         let policy = self.security_policy().await?;
         if policy.lockout.is_locked(user.failures, now) {
-            return Err(AppError::Locked { minutes: i64::from(policy.lockout.lock_minutes) });
+            let minutes = user.failures.locked_until.map_or(0, |u| (u.since(now).num_seconds() + 59) / 60);
+            return Err(AppError::Locked { minutes });
         }
         let secret_b32 = user.totp_secret.clone().unwrap_or_default();
         let step = secret::totp_step(&secret_b32, code, unix_seconds(now)).filter(|&s| s > user.totp_last_step);
@@ -222,7 +229,13 @@ impl App {
         tx.set_totp(user.id, Some(&secret_b32), step).await?;
         tx.set_failures(user.id, LoginFailures::default()).await?;
         tx.advance_session(&hash, &secret::token_hash(&new_token), next).await?;
-        let mut entry = caller.entry("auth.totp", "user", &user.id.to_string(), Outcome::Success, json!({ "stage": next.code() }).to_string());
+        let mut entry = caller.entry(
+            "auth.totp",
+            "user",
+            &user.id.to_string(),
+            Outcome::Success,
+            json!({ "stage": next.code() }).to_string(),
+        );
         entry.actor_id = user.id.to_string();
         entry.actor_name.clone_from(&user.username);
         tx.audit(entry, now).await?;
@@ -235,7 +248,13 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Invalid`] for a malformed secret or wrong code.
-    pub async fn enrol_totp(&self, caller: &Caller, token: &str, secret_b32: &str, code: &str) -> Result<LoginOutcome, AppError> {
+    pub async fn enrol_totp(
+        &self,
+        caller: &Caller,
+        token: &str,
+        secret_b32: &str,
+        code: &str,
+    ) -> Result<LoginOutcome, AppError> {
         let now = self.clock.now();
         let hash = secret::token_hash(token);
         let session = self.store.session(&hash).await?.ok_or(AppError::Unauthenticated)?;
@@ -246,7 +265,11 @@ impl App {
         let Some(step) = secret::totp_step(secret_b32, code, unix_seconds(now)) else {
             return Err(AppError::field("code", "err-totp-wrong"));
         };
-        let next = if session.stage == SessionStage::Full { SessionStage::Full } else { self.stage_after_factors(&user, now).await? };
+        let next = if session.stage == SessionStage::Full {
+            SessionStage::Full
+        } else {
+            self.stage_after_factors(&user, now).await?
+        };
         let new_token = secret::random_token();
         let mut tx = self.store.begin().await?;
         tx.set_totp(user.id, Some(secret_b32), step).await?;
@@ -263,20 +286,25 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Unavailable`].
-    pub async fn password_violations(&self, user: Option<&UserRecord>, username: &str, candidate: &str) -> Result<Vec<PasswordRule>, AppError> {
+    pub async fn password_violations(
+        &self,
+        user: Option<&UserRecord>,
+        username: &str,
+        candidate: &str,
+    ) -> Result<Vec<PasswordRule>, AppError> {
         let policy = self.security_policy().await?;
         let mut inputs = vec![username];
         if let Some(u) = user {
             inputs.push(&u.display_name);
         }
         let mut v = policy.password.violations(candidate, username, secret::is_common_password(candidate, &inputs));
-        if let Some(u) = user {
-            if policy.password.history_count > 0 {
-                let mut hashes = self.store.password_history(u.id, policy.password.history_count).await?;
-                hashes.push(u.password_hash.clone());
-                if hashes.iter().any(|h| secret::verify_password(candidate, h)) {
-                    v.push(PasswordRule::Reused { count: policy.password.history_count });
-                }
+        if let Some(u) = user
+            && policy.password.history_count > 0
+        {
+            let mut hashes = self.store.password_history(u.id, policy.password.history_count).await?;
+            hashes.push(u.password_hash.clone());
+            if hashes.iter().any(|h| secret::verify_password(candidate, h)) {
+                v.push(PasswordRule::Reused { count: policy.password.history_count });
             }
         }
         Ok(v)
@@ -309,7 +337,14 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Invalid`] naming every broken rule; nothing changes then.
-    pub async fn change_password(&self, caller: &Caller, token: &str, current: &str, new: &str, confirm: &str) -> Result<String, AppError> {
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        token: &str,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<String, AppError> {
         let now = self.clock.now();
         let hash = secret::token_hash(token);
         let session = self.store.session(&hash).await?.ok_or(AppError::Unauthenticated)?;
@@ -330,12 +365,25 @@ impl App {
             return Err(AppError::Invalid(errors));
         }
         let new_token = secret::random_token();
+        // Hash before taking the writer: argon2 costs ~70 ms and must not hold the database.
+        let hash = secret::hash_password(new);
         let mut tx = self.store.begin().await?;
-        tx.set_password(user.id, &secret::hash_password(new), false, now).await?;
+        tx.set_password(user.id, &hash, false, now).await?;
         let ended = tx.delete_sessions_of(user.id).await?;
-        let new_session = SessionRecord { token_hash: secret::token_hash(&new_token), stage: SessionStage::Full, last_seen_at: now, ..session };
+        let new_session = SessionRecord {
+            token_hash: secret::token_hash(&new_token),
+            stage: SessionStage::Full,
+            last_seen_at: now,
+            ..session
+        };
         tx.insert_session(&new_session).await?;
-        let mut entry = caller.entry("auth.password_change", "user", &user.id.to_string(), Outcome::Success, json!({ "other_sessions_ended": ended.saturating_sub(1) }).to_string());
+        let mut entry = caller.entry(
+            "auth.password_change",
+            "user",
+            &user.id.to_string(),
+            Outcome::Success,
+            json!({ "other_sessions_ended": ended.saturating_sub(1) }).to_string(),
+        );
         entry.actor_id = user.id.to_string();
         entry.actor_name.clone_from(&user.username);
         tx.audit(entry, now).await?;
@@ -352,7 +400,11 @@ impl App {
         let Some(session) = self.store.session(&hash).await? else { return Ok(()) };
         let mut tx = self.store.begin().await?;
         tx.delete_session(&hash).await?;
-        tx.audit(caller.entry("auth.logout", "user", &session.user_id.to_string(), Outcome::Success, "{}".into()), self.clock.now()).await?;
+        tx.audit(
+            caller.entry("auth.logout", "user", &session.user_id.to_string(), Outcome::Success, "{}".into()),
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -400,12 +452,22 @@ impl App {
             token_hash: secret::token_hash(&secret),
             prefix: secret.chars().take(10).collect(),
             created_at: now,
-            expires_at: now.add(chrono::Duration::days(days)),
+            expires_at: now.plus(chrono::Duration::days(days)),
             revoked_at: None,
         };
         let mut tx = self.store.begin().await?;
         tx.insert_api_token(&record).await?;
-        tx.audit(caller.entry("api_token.create", "api_token", &record.id.to_string(), Outcome::Success, json!({ "name": name, "days": days }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "api_token.create",
+                "api_token",
+                &record.id.to_string(),
+                Outcome::Success,
+                json!({ "name": name, "days": days }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(NewApiToken { record, secret })
     }
@@ -428,7 +490,8 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.revoke_api_token(id, p.user_id, now).await?;
-        tx.audit(caller.entry("api_token.revoke", "api_token", &id.to_string(), Outcome::Success, "{}".into()), now).await?;
+        tx.audit(caller.entry("api_token.revoke", "api_token", &id.to_string(), Outcome::Success, "{}".into()), now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -443,7 +506,17 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.set_failures(id, LoginFailures::default()).await?;
-        tx.audit(caller.entry("user.unlock", "user", &id.to_string(), Outcome::Success, json!({ "username": user.username }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "user.unlock",
+                "user",
+                &id.to_string(),
+                Outcome::Success,
+                json!({ "username": user.username }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -459,7 +532,17 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.set_totp(id, None, 0).await?;
         tx.delete_sessions_of(id).await?;
-        tx.audit(caller.entry("user.totp_reset", "user", &id.to_string(), Outcome::Success, json!({ "username": user.username }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "user.totp_reset",
+                "user",
+                &id.to_string(),
+                Outcome::Success,
+                json!({ "username": user.username }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

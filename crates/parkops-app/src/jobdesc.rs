@@ -22,7 +22,14 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Invalid`] for empty fields; [`AppError::Forbidden`].
-    pub async fn publish_job_description(&self, caller: &Caller, post: &str, title: &str, content: &str, change_note: &str) -> Result<JobDescriptionRecord, AppError> {
+    pub async fn publish_job_description(
+        &self,
+        caller: &Caller,
+        post: &str,
+        title: &str,
+        content: &str,
+        change_note: &str,
+    ) -> Result<JobDescriptionRecord, AppError> {
         let p = caller.require_any(Capability::JobDescriptionEdit)?;
         caller.require(Capability::JobDescriptionEdit, Target { park_id: p.park_id, org_id: Some(p.org_id) })?;
         let mut errors = Vec::new();
@@ -60,7 +67,17 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.insert_job_description(&rec).await?;
         let d = json!({ "post": post.code(), "version": version, "title": rec.title, "content_sha256": hex::encode(parkops_domain::audit::digest(&rec.content)), "change_note": rec.change_note });
-        tx.audit(caller.entry("job_description.publish", "job_description", &rec.id.to_string(), Outcome::Success, d.to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "job_description.publish",
+                "job_description",
+                &rec.id.to_string(),
+                Outcome::Success,
+                d.to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(rec)
     }

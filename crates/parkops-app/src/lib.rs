@@ -52,7 +52,14 @@ impl Caller {
 
     /// An audit entry for an action of this caller.
     #[must_use]
-    pub fn entry(&self, action: &str, entity_type: &str, entity_id: &str, outcome: Outcome, detail: String) -> AuditEntry {
+    pub fn entry(
+        &self,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        outcome: Outcome,
+        detail: String,
+    ) -> AuditEntry {
         let (actor_id, actor_name) = match &self.principal {
             Some(p) => (p.user_id.to_string(), p.username.clone()),
             None if self.ip == "cli" => (String::new(), "cli".to_owned()),

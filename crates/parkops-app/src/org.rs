@@ -71,7 +71,12 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Forbidden`] without [`Capability::OrgView`].
-    pub async fn list_orgs(&self, caller: &Caller, mut filter: OrgFilter, page: PageRequest) -> Result<Page<Organisation>, AppError> {
+    pub async fn list_orgs(
+        &self,
+        caller: &Caller,
+        mut filter: OrgFilter,
+        page: PageRequest,
+    ) -> Result<Page<Organisation>, AppError> {
         let p = caller.require_any(Capability::OrgView)?;
         filter.park_id = Some(p.park_id);
         if p.scope_of(Capability::OrgView) == Some(Scope::OwnOrganisation) {
@@ -86,7 +91,9 @@ impl App {
     /// [`AppError::NotFound`] when absent or out of scope.
     pub async fn get_org(&self, caller: &Caller, id: OrgId) -> Result<Organisation, AppError> {
         let o = self.store.org(id).await?.ok_or(AppError::NotFound)?;
-        caller.require(Capability::OrgView, Target { park_id: o.park_id, org_id: Some(o.id) }).map_err(|_| AppError::NotFound)?;
+        caller
+            .require(Capability::OrgView, Target { park_id: o.park_id, org_id: Some(o.id) })
+            .map_err(|_| AppError::NotFound)?;
         Ok(o)
     }
 
@@ -119,7 +126,8 @@ impl App {
             crate::StoreError::Conflict { .. } => AppError::field("code", "err-code-taken"),
             e => e.into(),
         })?;
-        tx.audit(caller.entry("org.create", "organisation", &o.id.to_string(), Outcome::Success, detail(o)), now).await?;
+        tx.audit(caller.entry("org.create", "organisation", &o.id.to_string(), Outcome::Success, detail(o)), now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -149,7 +157,8 @@ impl App {
         })?;
         let d = json!({ "before": serde_json::from_str::<serde_json::Value>(&detail(&before)).unwrap_or_default(),
                         "after": serde_json::from_str::<serde_json::Value>(&detail(&o)).unwrap_or_default() });
-        tx.audit(caller.entry("org.update", "organisation", &id.to_string(), Outcome::Success, d.to_string()), now).await?;
+        tx.audit(caller.entry("org.update", "organisation", &id.to_string(), Outcome::Success, d.to_string()), now)
+            .await?;
         tx.commit().await?;
         Ok(o)
     }
@@ -158,7 +167,13 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Unavailable`].
-    pub async fn bootstrap_park(&self, caller: &Caller, code: &str, name: &str, unit_name: &str) -> Result<(Park, Organisation), AppError> {
+    pub async fn bootstrap_park(
+        &self,
+        caller: &Caller,
+        code: &str,
+        name: &str,
+        unit_name: &str,
+    ) -> Result<(Park, Organisation), AppError> {
         let now = self.clock.now();
         let park = Park { id: ParkId::from_uuid(uuid::Uuid::now_v7()), code: code.to_owned(), name: name.to_owned() };
         let unit = Organisation {
@@ -173,9 +188,23 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_park(&park, now).await?;
-        tx.audit(caller.entry("park.create", "park", &park.id.to_string(), Outcome::Success, json!({ "code": code, "name": name }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "park.create",
+                "park",
+                &park.id.to_string(),
+                Outcome::Success,
+                json!({ "code": code, "name": name }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.insert_org(&unit, now).await?;
-        tx.audit(caller.entry("org.create", "organisation", &unit.id.to_string(), Outcome::Success, detail(&unit)), now).await?;
+        tx.audit(
+            caller.entry("org.create", "organisation", &unit.id.to_string(), Outcome::Success, detail(&unit)),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok((park, unit))
     }

@@ -20,8 +20,7 @@ pub fn hash_password(password: &str) -> String {
 /// Checks a password against a stored PHC string, in constant time.
 #[must_use]
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A fixed hash to verify against when the user does not exist, so an unknown user costs
@@ -106,7 +105,13 @@ pub fn totp_code(secret_b32: &str, unix_seconds: u64) -> Option<String> {
 pub fn totp_uri(secret_b32: &str, issuer: &str, account: &str) -> String {
     let enc = |s: &str| {
         s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect::<String>()
     };
     format!(

@@ -50,7 +50,9 @@ impl SecurityPolicy {
     /// The fields that are out of range, each with its message key.
     pub fn from_json(v: &Value) -> Result<Self, Vec<FieldError>> {
         let d = Self::default();
-        let num = |k: &str, dflt: u32| v.get(k).and_then(Value::as_u64).map_or(dflt, |n| u32::try_from(n).unwrap_or(u32::MAX));
+        let num = |k: &str, dflt: u32| {
+            v.get(k).and_then(Value::as_u64).map_or(dflt, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
         let flag = |k: &str, dflt: bool| v.get(k).and_then(Value::as_bool).unwrap_or(dflt);
         let policy = Self {
             password: PasswordPolicy {
@@ -136,7 +138,13 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_policy(&rec).await?;
-        let entry = caller.entry("security_policy.update", "security_policy", &version.to_string(), Outcome::Success, rec.body.clone());
+        let entry = caller.entry(
+            "security_policy.update",
+            "security_policy",
+            &version.to_string(),
+            Outcome::Success,
+            rec.body.clone(),
+        );
         tx.audit(entry, now).await?;
         tx.commit().await?;
         Ok(policy)

@@ -63,7 +63,8 @@ fn validate_profile(display_name: &str, phone: &str, email: &str, errors: &mut V
     if phone.chars().count() > 30 || !phone.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c)) {
         errors.push(FieldError::new("phone", "err-phone"));
     }
-    if !email.is_empty() && (email.chars().count() > 100 || !email.contains('@') || email.contains(char::is_whitespace)) {
+    if !email.is_empty() && (email.chars().count() > 100 || !email.contains('@') || email.contains(char::is_whitespace))
+    {
         errors.push(FieldError::new("email", "err-email"));
     }
 }
@@ -100,7 +101,12 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Forbidden`] without [`Capability::UserView`].
-    pub async fn list_users(&self, caller: &Caller, mut filter: UserFilter, page: PageRequest) -> Result<Page<UserRecord>, AppError> {
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        mut filter: UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<UserRecord>, AppError> {
         let p = caller.require_any(Capability::UserView)?;
         filter.park_id = Some(p.park_id);
         if p.scope_of(Capability::UserView) == Some(Scope::OwnOrganisation) {
@@ -115,11 +121,17 @@ impl App {
     /// [`AppError::NotFound`] when absent or out of scope (no hint that it exists, V8.2.2).
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<UserRecord, AppError> {
         let u = self.store.user(id).await?.ok_or(AppError::NotFound)?;
-        caller.require(Capability::UserView, Target { park_id: u.park_id, org_id: Some(u.org_id) }).map_err(|_| AppError::NotFound)?;
+        caller
+            .require(Capability::UserView, Target { park_id: u.park_id, org_id: Some(u.org_id) })
+            .map_err(|_| AppError::NotFound)?;
         Ok(u)
     }
 
-    async fn validated_new_user(&self, input: &NewUser, check_assign: Option<&Caller>) -> Result<(UserRecord, Option<String>), AppError> {
+    async fn validated_new_user(
+        &self,
+        input: &NewUser,
+        check_assign: Option<&Caller>,
+    ) -> Result<(UserRecord, Option<String>), AppError> {
         let mut errors = Vec::new();
         let username = input.username.trim().to_owned();
         if !validate_username(&username) {
@@ -152,7 +164,8 @@ impl App {
             let target = Target { park_id: org.park_id, org_id: Some(org.id) };
             for &post in &posts {
                 if !caller.principal()?.can_assign(post, target) {
-                    let cap = if post.is_admin() { Capability::PostAssignAdmin } else { Capability::PostAssignBusiness };
+                    let cap =
+                        if post.is_admin() { Capability::PostAssignAdmin } else { Capability::PostAssignBusiness };
                     return Err(AppError::Forbidden { capability: cap });
                 }
             }
@@ -198,7 +211,11 @@ impl App {
             StoreError::Conflict { .. } => AppError::field("username", "err-username-taken"),
             e => e.into(),
         })?;
-        tx.audit(caller.entry("user.create", "user", &user.id.to_string(), Outcome::Success, user_detail(user).to_string()), now).await?;
+        tx.audit(
+            caller.entry("user.create", "user", &user.id.to_string(), Outcome::Success, user_detail(user).to_string()),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -313,12 +330,23 @@ impl App {
         let user = self.store.user(id).await?.ok_or(AppError::NotFound)?;
         caller.require(Capability::UserManage, Target { park_id: user.park_id, org_id: Some(user.org_id) })?;
         let password = generate_password();
+        let hash = secret::hash_password(&password);
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        tx.set_password(id, &secret::hash_password(&password), true, now).await?;
+        tx.set_password(id, &hash, true, now).await?;
         tx.set_failures(id, LoginFailures::default()).await?;
         tx.delete_sessions_of(id).await?;
-        tx.audit(caller.entry("user.password_reset", "user", &id.to_string(), Outcome::Success, json!({ "username": user.username }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "user.password_reset",
+                "user",
+                &id.to_string(),
+                Outcome::Success,
+                json!({ "username": user.username }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(password)
     }
@@ -333,12 +361,23 @@ impl App {
         if !rules.is_empty() {
             return Err(AppError::Invalid(Self::password_errors("password", &rules)));
         }
+        let hash = secret::hash_password(password);
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        tx.set_password(user.id, &secret::hash_password(password), false, now).await?;
+        tx.set_password(user.id, &hash, false, now).await?;
         tx.set_failures(user.id, LoginFailures::default()).await?;
         tx.delete_sessions_of(user.id).await?;
-        tx.audit(Caller::command_line().entry("user.password_reset", "user", &user.id.to_string(), Outcome::Success, json!({ "username": user.username }).to_string()), now).await?;
+        tx.audit(
+            Caller::command_line().entry(
+                "user.password_reset",
+                "user",
+                &user.id.to_string(),
+                Outcome::Success,
+                json!({ "username": user.username }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -353,7 +392,17 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let n = tx.delete_sessions_of(id).await?;
-        tx.audit(caller.entry("user.sessions_end", "user", &id.to_string(), Outcome::Success, json!({ "ended": n }).to_string()), now).await?;
+        tx.audit(
+            caller.entry(
+                "user.sessions_end",
+                "user",
+                &id.to_string(),
+                Outcome::Success,
+                json!({ "ended": n }).to_string(),
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -239,18 +239,12 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::JobDescriptionView, Park),
             (C::JobDescriptionEdit, reach),
         ],
-        Post::Technician | Post::Operator => vec![
-            (C::DashboardView, reach),
-            (C::OrgView, reach),
-            (C::UserView, Own),
-            (C::JobDescriptionView, Park),
-        ],
-        Post::Supervisor => vec![
-            (C::DashboardView, Park),
-            (C::OrgView, Park),
-            (C::UserView, Park),
-            (C::JobDescriptionView, Park),
-        ],
+        Post::Technician | Post::Operator => {
+            vec![(C::DashboardView, reach), (C::OrgView, reach), (C::UserView, Own), (C::JobDescriptionView, Park)]
+        }
+        Post::Supervisor => {
+            vec![(C::DashboardView, Park), (C::OrgView, Park), (C::UserView, Park), (C::JobDescriptionView, Park)]
+        }
         Post::SupplierEngineer => {
             vec![(C::DashboardView, Own), (C::UserView, Own), (C::JobDescriptionView, Park)]
         }
@@ -295,10 +289,10 @@ pub fn validate_posts(org_type: OrgType, posts: &BTreeSet<Post>) -> Result<(), P
             return Err(PostError::NotInOrganisation { post, org_type });
         }
     }
-    if let Some(&admin) = posts.iter().find(|p| p.is_admin()) {
-        if let Some(&other) = posts.iter().find(|&&p| p != admin) {
-            return Err(PostError::SeparationOfDuties { admin, other });
-        }
+    if let Some(&admin) = posts.iter().find(|p| p.is_admin())
+        && let Some(&other) = posts.iter().find(|&&p| p != admin)
+    {
+        return Err(PostError::SeparationOfDuties { admin, other });
     }
     Ok(())
 }

@@ -172,7 +172,9 @@ pub enum ChainBreak {
         checkpoint_seq: i64,
     },
     /// The chain differs from what a signed checkpoint fixed (a rewrite behind it).
-    #[error("chain at seq {checkpoint_seq} differs from its signed checkpoint; the rewrite lies in seq {from}..={checkpoint_seq}")]
+    #[error(
+        "chain at seq {checkpoint_seq} differs from its signed checkpoint; the rewrite lies in seq {from}..={checkpoint_seq}"
+    )]
     Rewritten {
         /// First seq after the previous good checkpoint.
         from: i64,
@@ -381,13 +383,7 @@ pub fn check_checkpoints(
 pub fn export_checkpoints(origin: &str, key: &VerifyingKey, checkpoints: &[Checkpoint]) -> String {
     let mut out = format!("parkops-audit-checkpoints v1\norigin {origin}\nkey {}\n", key.to_hex());
     for c in checkpoints {
-        out.push_str(&format!(
-            "{} {} {} {}\n",
-            c.seq,
-            c.at.as_millis(),
-            hex::encode(c.hash),
-            hex::encode(c.signature)
-        ));
+        out.push_str(&format!("{} {} {} {}\n", c.seq, c.at.as_millis(), hex::encode(c.hash), hex::encode(c.signature)));
     }
     out
 }

@@ -121,9 +121,8 @@ pub const NAME_MAX: usize = 100;
 /// # Errors
 /// [`OrgError::InvalidCode`].
 pub fn validate_code(code: &str) -> Result<(), OrgError> {
-    let ok = !code.is_empty()
-        && code.len() <= 32
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok =
+        !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok { Ok(()) } else { Err(OrgError::InvalidCode) }
 }
 

@@ -216,10 +216,10 @@ mod tests {
     fn expiry_counts_days() {
         let p = PasswordPolicy::default();
         let t0 = Timestamp::from_millis(0);
-        assert!(!p.is_expired(t0, t0.add(chrono::Duration::days(89))));
-        assert!(p.is_expired(t0, t0.add(chrono::Duration::days(90))));
+        assert!(!p.is_expired(t0, t0.plus(chrono::Duration::days(89))));
+        assert!(p.is_expired(t0, t0.plus(chrono::Duration::days(90))));
         let never = PasswordPolicy { max_age_days: 0, ..p };
-        assert!(!never.is_expired(t0, t0.add(chrono::Duration::days(9000))));
+        assert!(!never.is_expired(t0, t0.plus(chrono::Duration::days(9000))));
     }
 
     proptest! {

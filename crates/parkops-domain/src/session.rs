@@ -48,10 +48,10 @@ impl SessionPolicy {
     }
 }
 
-/// Account lockout after consecutive failed logins.
+/// Account lockout after consecutive failed logins within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
-    /// Failures in a row that lock the account.
+    /// Failures in a row, each within `lock_minutes` of the previous one, that lock the account.
     pub threshold: u32,
     /// Minutes the lock lasts (a soft lock expires, so an attacker cannot lock a user out for good).
     pub lock_minutes: u32,
@@ -70,6 +70,8 @@ pub struct LoginFailures {
     pub count: u32,
     /// Locked until this instant, if locked.
     pub locked_until: Option<Timestamp>,
+    /// When the last failure happened.
+    pub last_failure_at: Option<Timestamp>,
 }
 
 impl LockoutPolicy {
@@ -79,19 +81,23 @@ impl LockoutPolicy {
         state.locked_until.is_some_and(|until| now < until)
     }
 
-    /// The state after one more failure at `now`. Once a lock has expired the count starts afresh.
+    /// The state after one more failure at `now`. The count starts afresh once a lock has
+    /// expired, or when the previous failure lies longer than the window (`lock_minutes`) back.
     #[must_use]
     pub fn after_failure(&self, state: LoginFailures, now: Timestamp) -> LoginFailures {
+        let window = chrono::Duration::minutes(i64::from(self.lock_minutes));
+        let stale = state.last_failure_at.is_none_or(|t| now.since(t) >= window);
         let count = match state.locked_until {
             Some(until) if now >= until => 1,
+            _ if stale => 1,
             _ => state.count.saturating_add(1),
         };
         let locked_until = if count >= self.threshold {
-            Some(now.add(chrono::Duration::minutes(i64::from(self.lock_minutes))))
+            Some(now.plus(chrono::Duration::minutes(i64::from(self.lock_minutes))))
         } else {
             None
         };
-        LoginFailures { count, locked_until }
+        LoginFailures { count, locked_until, last_failure_at: Some(now) }
     }
 
     /// Checks the limits are sane (3–20 failures, 1–1440 minutes).
@@ -115,6 +121,17 @@ mod tests {
         assert_eq!(p.check(t(0), t(0), t(14)), Ok(()));
         assert_eq!(p.check(t(0), t(0), t(15)), Err(SessionEnd::Idle));
         assert_eq!(p.check(t(0), t(719), t(720)), Err(SessionEnd::Absolute));
+    }
+
+    #[test]
+    fn failures_spread_beyond_the_window_do_not_lock() {
+        let p = LockoutPolicy::default();
+        let mut s = LoginFailures::default();
+        for i in 0..10 {
+            s = p.after_failure(s, t(i * 16));
+            assert!(!p.is_locked(s, t(i * 16)), "failure {i}");
+            assert_eq!(s.count, 1);
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ impl Timestamp {
 
     /// This instant moved by a (possibly negative) duration, saturating at the ends.
     #[must_use]
-    pub fn add(self, duration: chrono::Duration) -> Self {
+    pub fn plus(self, duration: chrono::Duration) -> Self {
         Self(self.0.saturating_add(duration.num_milliseconds()))
     }
 
@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn add_and_since_are_inverse() {
         let t = Timestamp::from_millis(1_000);
-        let later = t.add(chrono::Duration::minutes(15));
+        let later = t.plus(chrono::Duration::minutes(15));
         assert_eq!(later.since(t), chrono::Duration::minutes(15));
     }
 }

@@ -59,7 +59,9 @@ impl DatabaseUrl {
     pub fn resolve(url: Option<&str>, data_dir: &Path) -> Result<Self, String> {
         match url {
             None | Some("") => Ok(Self::Sqlite(data_dir.join("parkops.db"))),
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Self::Postgres(u.to_owned())),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Self::Postgres(u.to_owned()))
+            }
             Some(u) if u.starts_with("sqlite://") => Ok(Self::Sqlite(PathBuf::from(u.trim_start_matches("sqlite://")))),
             Some(_) => Err("database URL must start with postgres:// or sqlite://".to_owned()),
         }
@@ -92,7 +94,9 @@ pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> 
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() => {
+        sqlx::Error::Database(db)
+            if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() =>
+        {
             StoreError::Conflict { constraint: db.constraint().map_or_else(|| db.message().to_owned(), str::to_owned) }
         }
         e => unavailable(e),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use parkops_app::StoreError;
 use parkops_app::ports::{
-    ApiTokenRecord, AuditFilter, JobDescriptionRecord, OrgFilter, Page, PageRequest, PolicyRecord, SessionRecord, Store, Tx,
-    UserFilter, UserRecord,
+    ApiTokenRecord, AuditFilter, JobDescriptionRecord, OrgFilter, Page, PageRequest, PolicyRecord, SessionRecord,
+    Store, Tx, UserFilter, UserRecord,
 };
 use parkops_domain::audit::{AuditRecord, Checkpoint, GENESIS, Hash};
 use parkops_domain::id::{OrgId, ParkId, UserId};
@@ -87,7 +87,11 @@ fn org_where(sql: &mut Sql, f: &OrgFilter) {
     }
     if let Some(t) = f.text.as_ref().filter(|t| !t.trim().is_empty()) {
         let pattern = like(t);
-        sql.push(" AND (lower(name) LIKE ").bind(pattern.clone()).push(" ESCAPE '\\' OR lower(code) LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        sql.push(" AND (lower(name) LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(code) LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\')");
     }
 }
 
@@ -107,7 +111,11 @@ fn user_where(sql: &mut Sql, f: &UserFilter) {
     }
     if let Some(t) = f.text.as_ref().filter(|t| !t.trim().is_empty()) {
         let pattern = like(t);
-        sql.push(" AND (username_key LIKE ").bind(pattern.clone()).push(" ESCAPE '\\' OR lower(display_name) LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        sql.push(" AND (username_key LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(display_name) LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\')");
     }
 }
 
@@ -146,7 +154,9 @@ impl Store for Db {
     }
 
     async fn org(&self, id: OrgId) -> Result<Option<Organisation>, StoreError> {
-        let mut sql = Sql::new("SELECT id, park_id, org_type, code, name, contact, phone, is_active FROM organisation WHERE id = ");
+        let mut sql = Sql::new(
+            "SELECT id, park_id, org_type, code, name, contact, phone, is_active FROM organisation WHERE id = ",
+        );
         sql.bind(id.to_string());
         self.all(sql).await?.first().map(rows::org).transpose()
     }
@@ -198,7 +208,9 @@ impl Store for Db {
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let mut sql = Sql::new("SELECT token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip FROM user_session WHERE token_hash = ");
+        let mut sql = Sql::new(
+            "SELECT token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip FROM user_session WHERE token_hash = ",
+        );
         sql.bind(token_hash.to_owned());
         self.all(sql).await?.first().map(rows::session).transpose()
     }
@@ -211,31 +223,40 @@ impl Store for Db {
     }
 
     async fn sessions_of(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError> {
-        let mut sql = Sql::new("SELECT token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip FROM user_session WHERE user_id = ");
+        let mut sql = Sql::new(
+            "SELECT token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip FROM user_session WHERE user_id = ",
+        );
         sql.bind(user.to_string()).push(" ORDER BY created_at DESC");
         self.all(sql).await?.iter().map(rows::session).collect()
     }
 
     async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
-        let mut sql = Sql::new("SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at FROM api_token WHERE token_hash = ");
+        let mut sql = Sql::new(
+            "SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at FROM api_token WHERE token_hash = ",
+        );
         sql.bind(token_hash.to_owned());
         self.all(sql).await?.first().map(rows::api_token).transpose()
     }
 
     async fn api_tokens_of(&self, user: UserId) -> Result<Vec<ApiTokenRecord>, StoreError> {
-        let mut sql = Sql::new("SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at FROM api_token WHERE user_id = ");
+        let mut sql = Sql::new(
+            "SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at FROM api_token WHERE user_id = ",
+        );
         sql.bind(user.to_string()).push(" ORDER BY created_at DESC");
         self.all(sql).await?.iter().map(rows::api_token).collect()
     }
 
     async fn job_descriptions(&self, park: ParkId) -> Result<Vec<JobDescriptionRecord>, StoreError> {
-        let mut sql = Sql::new("SELECT id, park_id, post, version, title, content, change_note, created_by, created_at FROM job_description WHERE park_id = ");
+        let mut sql = Sql::new(
+            "SELECT id, park_id, post, version, title, content, change_note, created_by, created_at FROM job_description WHERE park_id = ",
+        );
         sql.bind(park.to_string()).push(" ORDER BY post, version DESC");
         self.all(sql).await?.iter().map(rows::job_description).collect()
     }
 
     async fn policy(&self) -> Result<Option<PolicyRecord>, StoreError> {
-        let sql = Sql::new("SELECT version, body, created_by, created_at FROM security_policy ORDER BY version DESC LIMIT 1");
+        let sql =
+            Sql::new("SELECT version, body, created_by, created_at FROM security_policy ORDER BY version DESC LIMIT 1");
         self.all(sql).await?.first().map(rows::policy).transpose()
     }
 

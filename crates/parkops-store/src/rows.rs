@@ -75,7 +75,7 @@ pub(crate) fn org(row: &AnyRow) -> Result<Organisation, StoreError> {
 }
 
 pub(crate) const USER_COLUMNS: &str = "id, park_id, org_id, username, display_name, phone, email, password_hash, \
-    password_changed_at, must_change_password, is_active, failed_count, locked_until, totp_secret, totp_last_step, \
+    password_changed_at, must_change_password, is_active, failed_count, locked_until, last_failure_at, totp_secret, totp_last_step, \
     created_at, last_login_at";
 
 /// A user without posts; posts come from `user_post`.
@@ -95,6 +95,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
         failures: LoginFailures {
             count: u32::try_from(int(row, "failed_count")?).unwrap_or(u32::MAX),
             locked_until: opt_int(row, "locked_until")?.map(Timestamp::from_millis),
+            last_failure_at: opt_int(row, "last_failure_at")?.map(Timestamp::from_millis),
         },
         totp_secret: row.try_get::<Option<String>, _>("totp_secret").map_err(unavailable)?,
         totp_last_step: int(row, "totp_last_step")?,

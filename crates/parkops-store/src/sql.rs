@@ -46,13 +46,11 @@ impl Sql {
     }
 
     /// The query, ready to run.
-    #[must_use]
     pub fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
         sqlx::query_with(sqlx::AssertSqlSafe(self.text), self.args)
     }
 
-    /// The query for `FromRow`-less row mapping with a `SELECT COUNT(*)` prefix swap is not
-    /// needed; this returns the text for tests.
+    /// The SQL text, for tests and logs.
     #[must_use]
     pub fn text(&self) -> &str {
         &self.text

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use parkops_app::StoreError;
-use parkops_app::ports::{ApiTokenRecord, JobDescriptionRecord, PolicyRecord, SessionRecord, SessionStage, Tx, UserRecord};
+use parkops_app::ports::{
+    ApiTokenRecord, JobDescriptionRecord, PolicyRecord, SessionRecord, SessionStage, Tx, UserRecord,
+};
 use parkops_domain::access::Post;
 use parkops_domain::audit::{self, AuditEntry, AuditRecord, Checkpoint, Hash};
 use parkops_domain::id::{ApiTokenId, UserId};
@@ -53,7 +55,12 @@ impl DbTx {
     async fn insert_posts(&mut self, user: UserId, posts: &BTreeSet<Post>) -> Result<(), StoreError> {
         for p in posts {
             let mut sql = Sql::new("INSERT INTO user_post (user_id, post, is_admin) VALUES (");
-            sql.bind(user.to_string()).push(", ").bind(p.code().to_owned()).push(", ").bind(i64::from(p.is_admin())).push(")");
+            sql.bind(user.to_string())
+                .push(", ")
+                .bind(p.code().to_owned())
+                .push(", ")
+                .bind(i64::from(p.is_admin()))
+                .push(")");
             self.exec(sql).await?;
         }
         Ok(())
@@ -70,11 +77,34 @@ impl Tx for DbTx {
             "INSERT INTO audit_event (seq, at, actor_id, actor_name, source_ip, request_id, action, entity_type, entity_id, \
              outcome, detail, detail_digest, prev_hash, hash) VALUES (",
         );
-        sql.bind(rec.seq).push(", ").bind(rec.at.as_millis()).push(", ").bind(e.actor_id.clone()).push(", ")
-            .bind(e.actor_name.clone()).push(", ").bind(e.source_ip.clone()).push(", ").bind(e.request_id.clone()).push(", ")
-            .bind(e.action.clone()).push(", ").bind(e.entity_type.clone()).push(", ").bind(e.entity_id.clone()).push(", ")
-            .bind(e.outcome.code().to_owned()).push(", ").bind(e.detail.clone()).push(", ").bind(hex::encode(rec.detail_digest))
-            .push(", ").bind(hex::encode(rec.prev_hash)).push(", ").bind(hex::encode(rec.hash)).push(")");
+        sql.bind(rec.seq)
+            .push(", ")
+            .bind(rec.at.as_millis())
+            .push(", ")
+            .bind(e.actor_id.clone())
+            .push(", ")
+            .bind(e.actor_name.clone())
+            .push(", ")
+            .bind(e.source_ip.clone())
+            .push(", ")
+            .bind(e.request_id.clone())
+            .push(", ")
+            .bind(e.action.clone())
+            .push(", ")
+            .bind(e.entity_type.clone())
+            .push(", ")
+            .bind(e.entity_id.clone())
+            .push(", ")
+            .bind(e.outcome.code().to_owned())
+            .push(", ")
+            .bind(e.detail.clone())
+            .push(", ")
+            .bind(hex::encode(rec.detail_digest))
+            .push(", ")
+            .bind(hex::encode(rec.prev_hash))
+            .push(", ")
+            .bind(hex::encode(rec.hash))
+            .push(")");
         self.exec(sql).await?;
         self.head = (rec.seq, rec.hash);
         self.audited = true;
@@ -91,23 +121,57 @@ impl Tx for DbTx {
 
     async fn insert_park(&mut self, park: &Park, now: Timestamp) -> Result<(), StoreError> {
         let mut sql = Sql::new("INSERT INTO park (id, code, name, created_at) VALUES (");
-        sql.bind(park.id.to_string()).push(", ").bind(park.code.clone()).push(", ").bind(park.name.clone()).push(", ").bind(now.as_millis()).push(")");
+        sql.bind(park.id.to_string())
+            .push(", ")
+            .bind(park.code.clone())
+            .push(", ")
+            .bind(park.name.clone())
+            .push(", ")
+            .bind(now.as_millis())
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn insert_org(&mut self, o: &Organisation, now: Timestamp) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO organisation (id, park_id, org_type, code, name, contact, phone, is_active, created_at) VALUES (");
-        sql.bind(o.id.to_string()).push(", ").bind(o.park_id.to_string()).push(", ").bind(o.org_type.code().to_owned()).push(", ")
-            .bind(o.code.clone()).push(", ").bind(o.name.clone()).push(", ").bind(o.contact.clone()).push(", ").bind(o.phone.clone())
-            .push(", ").bind(i64::from(o.is_active)).push(", ").bind(now.as_millis()).push(")");
+        let mut sql = Sql::new(
+            "INSERT INTO organisation (id, park_id, org_type, code, name, contact, phone, is_active, created_at) VALUES (",
+        );
+        sql.bind(o.id.to_string())
+            .push(", ")
+            .bind(o.park_id.to_string())
+            .push(", ")
+            .bind(o.org_type.code().to_owned())
+            .push(", ")
+            .bind(o.code.clone())
+            .push(", ")
+            .bind(o.name.clone())
+            .push(", ")
+            .bind(o.contact.clone())
+            .push(", ")
+            .bind(o.phone.clone())
+            .push(", ")
+            .bind(i64::from(o.is_active))
+            .push(", ")
+            .bind(now.as_millis())
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn update_org(&mut self, o: &Organisation) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE organisation SET org_type = ");
-        sql.bind(o.org_type.code().to_owned()).push(", code = ").bind(o.code.clone()).push(", name = ").bind(o.name.clone())
-            .push(", contact = ").bind(o.contact.clone()).push(", phone = ").bind(o.phone.clone()).push(", is_active = ")
-            .bind(i64::from(o.is_active)).push(" WHERE id = ").bind(o.id.to_string());
+        sql.bind(o.org_type.code().to_owned())
+            .push(", code = ")
+            .bind(o.code.clone())
+            .push(", name = ")
+            .bind(o.name.clone())
+            .push(", contact = ")
+            .bind(o.contact.clone())
+            .push(", phone = ")
+            .bind(o.phone.clone())
+            .push(", is_active = ")
+            .bind(i64::from(o.is_active))
+            .push(" WHERE id = ")
+            .bind(o.id.to_string());
         self.exec_one(sql).await
     }
 
@@ -117,22 +181,57 @@ impl Tx for DbTx {
              password_changed_at, must_change_password, is_active, failed_count, locked_until, totp_secret, totp_last_step, \
              created_at, last_login_at) VALUES (",
         );
-        sql.bind(u.id.to_string()).push(", ").bind(u.park_id.to_string()).push(", ").bind(u.org_id.to_string()).push(", ")
-            .bind(u.username.clone()).push(", ").bind(u.username.to_lowercase()).push(", ").bind(u.display_name.clone()).push(", ")
-            .bind(u.phone.clone()).push(", ").bind(u.email.clone()).push(", ").bind(u.password_hash.clone()).push(", ")
-            .bind(u.password_changed_at.as_millis()).push(", ").bind(i64::from(u.must_change_password)).push(", ")
-            .bind(i64::from(u.is_active)).push(", ").bind(i64::from(u.failures.count)).push(", ")
-            .bind(u.failures.locked_until.map(Timestamp::as_millis)).push(", ").bind(u.totp_secret.clone()).push(", ")
-            .bind(u.totp_last_step).push(", ").bind(u.created_at.as_millis()).push(", ")
-            .bind(u.last_login_at.map(Timestamp::as_millis)).push(")");
+        sql.bind(u.id.to_string())
+            .push(", ")
+            .bind(u.park_id.to_string())
+            .push(", ")
+            .bind(u.org_id.to_string())
+            .push(", ")
+            .bind(u.username.clone())
+            .push(", ")
+            .bind(u.username.to_lowercase())
+            .push(", ")
+            .bind(u.display_name.clone())
+            .push(", ")
+            .bind(u.phone.clone())
+            .push(", ")
+            .bind(u.email.clone())
+            .push(", ")
+            .bind(u.password_hash.clone())
+            .push(", ")
+            .bind(u.password_changed_at.as_millis())
+            .push(", ")
+            .bind(i64::from(u.must_change_password))
+            .push(", ")
+            .bind(i64::from(u.is_active))
+            .push(", ")
+            .bind(i64::from(u.failures.count))
+            .push(", ")
+            .bind(u.failures.locked_until.map(Timestamp::as_millis))
+            .push(", ")
+            .bind(u.totp_secret.clone())
+            .push(", ")
+            .bind(u.totp_last_step)
+            .push(", ")
+            .bind(u.created_at.as_millis())
+            .push(", ")
+            .bind(u.last_login_at.map(Timestamp::as_millis))
+            .push(")");
         self.exec(sql).await?;
         self.insert_posts(u.id, &u.posts).await
     }
 
     async fn update_user_profile(&mut self, u: &UserRecord) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE app_user SET display_name = ");
-        sql.bind(u.display_name.clone()).push(", phone = ").bind(u.phone.clone()).push(", email = ").bind(u.email.clone())
-            .push(", is_active = ").bind(i64::from(u.is_active)).push(" WHERE id = ").bind(u.id.to_string());
+        sql.bind(u.display_name.clone())
+            .push(", phone = ")
+            .bind(u.phone.clone())
+            .push(", email = ")
+            .bind(u.email.clone())
+            .push(", is_active = ")
+            .bind(i64::from(u.is_active))
+            .push(" WHERE id = ")
+            .bind(u.id.to_string());
         self.exec_one(sql).await
     }
 
@@ -143,19 +242,37 @@ impl Tx for DbTx {
         self.insert_posts(user, posts).await
     }
 
-    async fn set_password(&mut self, user: UserId, hash: &str, must_change: bool, now: Timestamp) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO password_history (user_id, password_hash, replaced_at) SELECT id, password_hash, ");
+    async fn set_password(
+        &mut self,
+        user: UserId,
+        hash: &str,
+        must_change: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut sql =
+            Sql::new("INSERT INTO password_history (user_id, password_hash, replaced_at) SELECT id, password_hash, ");
         sql.bind(now.as_millis()).push(" FROM app_user WHERE id = ").bind(user.to_string());
         self.exec(sql).await?;
         let mut sql = Sql::new("UPDATE app_user SET password_hash = ");
-        sql.bind(hash.to_owned()).push(", password_changed_at = ").bind(now.as_millis()).push(", must_change_password = ")
-            .bind(i64::from(must_change)).push(" WHERE id = ").bind(user.to_string());
+        sql.bind(hash.to_owned())
+            .push(", password_changed_at = ")
+            .bind(now.as_millis())
+            .push(", must_change_password = ")
+            .bind(i64::from(must_change))
+            .push(" WHERE id = ")
+            .bind(user.to_string());
         self.exec_one(sql).await
     }
 
     async fn set_failures(&mut self, user: UserId, f: LoginFailures) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE app_user SET failed_count = ");
-        sql.bind(i64::from(f.count)).push(", locked_until = ").bind(f.locked_until.map(Timestamp::as_millis)).push(" WHERE id = ").bind(user.to_string());
+        sql.bind(i64::from(f.count))
+            .push(", locked_until = ")
+            .bind(f.locked_until.map(Timestamp::as_millis))
+            .push(", last_failure_at = ")
+            .bind(f.last_failure_at.map(Timestamp::as_millis))
+            .push(" WHERE id = ")
+            .bind(user.to_string());
         self.exec_one(sql).await
     }
 
@@ -167,21 +284,42 @@ impl Tx for DbTx {
 
     async fn set_totp(&mut self, user: UserId, secret: Option<&str>, last_step: i64) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE app_user SET totp_secret = ");
-        sql.bind(secret.map(str::to_owned)).push(", totp_last_step = ").bind(last_step).push(" WHERE id = ").bind(user.to_string());
+        sql.bind(secret.map(str::to_owned))
+            .push(", totp_last_step = ")
+            .bind(last_step)
+            .push(" WHERE id = ")
+            .bind(user.to_string());
         self.exec_one(sql).await
     }
 
     async fn insert_session(&mut self, s: &SessionRecord) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO user_session (token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip) VALUES (");
-        sql.bind(s.token_hash.clone()).push(", ").bind(s.user_id.to_string()).push(", ").bind(s.stage.code().to_owned()).push(", ")
-            .bind(s.csrf_token.clone()).push(", ").bind(s.created_at.as_millis()).push(", ").bind(s.last_seen_at.as_millis())
-            .push(", ").bind(s.ip.clone()).push(")");
+        let mut sql = Sql::new(
+            "INSERT INTO user_session (token_hash, user_id, stage, csrf_token, created_at, last_seen_at, ip) VALUES (",
+        );
+        sql.bind(s.token_hash.clone())
+            .push(", ")
+            .bind(s.user_id.to_string())
+            .push(", ")
+            .bind(s.stage.code().to_owned())
+            .push(", ")
+            .bind(s.csrf_token.clone())
+            .push(", ")
+            .bind(s.created_at.as_millis())
+            .push(", ")
+            .bind(s.last_seen_at.as_millis())
+            .push(", ")
+            .bind(s.ip.clone())
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn advance_session(&mut self, old_hash: &str, new_hash: &str, stage: SessionStage) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE user_session SET token_hash = ");
-        sql.bind(new_hash.to_owned()).push(", stage = ").bind(stage.code().to_owned()).push(" WHERE token_hash = ").bind(old_hash.to_owned());
+        sql.bind(new_hash.to_owned())
+            .push(", stage = ")
+            .bind(stage.code().to_owned())
+            .push(" WHERE token_hash = ")
+            .bind(old_hash.to_owned());
         self.exec_one(sql).await
     }
 
@@ -198,37 +336,87 @@ impl Tx for DbTx {
     }
 
     async fn insert_api_token(&mut self, t: &ApiTokenRecord) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO api_token (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at) VALUES (");
-        sql.bind(t.id.to_string()).push(", ").bind(t.user_id.to_string()).push(", ").bind(t.name.clone()).push(", ")
-            .bind(t.token_hash.clone()).push(", ").bind(t.prefix.clone()).push(", ").bind(t.created_at.as_millis()).push(", ")
-            .bind(t.expires_at.as_millis()).push(", ").bind(t.revoked_at.map(Timestamp::as_millis)).push(")");
+        let mut sql = Sql::new(
+            "INSERT INTO api_token (id, user_id, name, token_hash, prefix, created_at, expires_at, revoked_at) VALUES (",
+        );
+        sql.bind(t.id.to_string())
+            .push(", ")
+            .bind(t.user_id.to_string())
+            .push(", ")
+            .bind(t.name.clone())
+            .push(", ")
+            .bind(t.token_hash.clone())
+            .push(", ")
+            .bind(t.prefix.clone())
+            .push(", ")
+            .bind(t.created_at.as_millis())
+            .push(", ")
+            .bind(t.expires_at.as_millis())
+            .push(", ")
+            .bind(t.revoked_at.map(Timestamp::as_millis))
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn revoke_api_token(&mut self, id: ApiTokenId, user: UserId, now: Timestamp) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE api_token SET revoked_at = ");
-        sql.bind(now.as_millis()).push(" WHERE id = ").bind(id.to_string()).push(" AND user_id = ").bind(user.to_string())
+        sql.bind(now.as_millis())
+            .push(" WHERE id = ")
+            .bind(id.to_string())
+            .push(" AND user_id = ")
+            .bind(user.to_string())
             .push(" AND revoked_at IS NULL");
         self.exec_one(sql).await
     }
 
     async fn insert_job_description(&mut self, j: &JobDescriptionRecord) -> Result<(), StoreError> {
-        let mut sql = Sql::new("INSERT INTO job_description (id, park_id, post, version, title, content, change_note, created_by, created_at) VALUES (");
-        sql.bind(j.id.to_string()).push(", ").bind(j.park_id.to_string()).push(", ").bind(j.post.code().to_owned()).push(", ")
-            .bind(j.version).push(", ").bind(j.title.clone()).push(", ").bind(j.content.clone()).push(", ").bind(j.change_note.clone())
-            .push(", ").bind(j.created_by.clone()).push(", ").bind(j.created_at.as_millis()).push(")");
+        let mut sql = Sql::new(
+            "INSERT INTO job_description (id, park_id, post, version, title, content, change_note, created_by, created_at) VALUES (",
+        );
+        sql.bind(j.id.to_string())
+            .push(", ")
+            .bind(j.park_id.to_string())
+            .push(", ")
+            .bind(j.post.code().to_owned())
+            .push(", ")
+            .bind(j.version)
+            .push(", ")
+            .bind(j.title.clone())
+            .push(", ")
+            .bind(j.content.clone())
+            .push(", ")
+            .bind(j.change_note.clone())
+            .push(", ")
+            .bind(j.created_by.clone())
+            .push(", ")
+            .bind(j.created_at.as_millis())
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn insert_policy(&mut self, p: &PolicyRecord) -> Result<(), StoreError> {
         let mut sql = Sql::new("INSERT INTO security_policy (version, body, created_by, created_at) VALUES (");
-        sql.bind(p.version).push(", ").bind(p.body.clone()).push(", ").bind(p.created_by.clone()).push(", ").bind(p.created_at.as_millis()).push(")");
+        sql.bind(p.version)
+            .push(", ")
+            .bind(p.body.clone())
+            .push(", ")
+            .bind(p.created_by.clone())
+            .push(", ")
+            .bind(p.created_at.as_millis())
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 
     async fn insert_checkpoint(&mut self, c: &Checkpoint) -> Result<(), StoreError> {
         let mut sql = Sql::new("INSERT INTO audit_checkpoint (seq, at, hash, signature) VALUES (");
-        sql.bind(c.seq).push(", ").bind(c.at.as_millis()).push(", ").bind(hex::encode(c.hash)).push(", ").bind(hex::encode(c.signature)).push(")");
+        sql.bind(c.seq)
+            .push(", ")
+            .bind(c.at.as_millis())
+            .push(", ")
+            .bind(hex::encode(c.hash))
+            .push(", ")
+            .bind(hex::encode(c.signature))
+            .push(")");
         self.exec(sql).await.map(|_| ())
     }
 }

@@ -41,7 +41,13 @@ impl TestDatabase {
         let dir = std::env::temp_dir().join(format!("parkops-test-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         let path = dir.join("parkops.db");
-        Self { engine: Engine::Sqlite, url: format!("sqlite://{}", path.display()), path: Some(path), dir: Some(dir), schema: None }
+        Self {
+            engine: Engine::Sqlite,
+            url: format!("sqlite://{}", path.display()),
+            path: Some(path),
+            dir: Some(dir),
+            schema: None,
+        }
     }
 
     /// A new PostgreSQL schema, or `None` (with a note on stderr) when no server is configured.
@@ -49,12 +55,13 @@ impl TestDatabase {
     /// # Panics
     /// With `CI=true` and no `PARKOPS_TEST_POSTGRES_URL`, or when the server refuses.
     pub async fn postgres() -> Option<Self> {
-        let Some(base) = postgres_url() else {
-            return None;
-        };
+        let base = postgres_url()?;
         let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
         let mut conn = connect_pg(&base).await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("create test schema");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test schema");
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
         Some(Self { engine: Engine::Postgres, url, path: None, dir: None, schema: Some((base, schema)) })
@@ -73,7 +80,9 @@ impl TestDatabase {
 
 async fn connect_pg(url: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
-    sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| panic!("PostgreSQL at PARKOPS_TEST_POSTGRES_URL refused: {e}"))
+    sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at PARKOPS_TEST_POSTGRES_URL refused: {e}"))
 }
 
 impl Drop for TestDatabase {
@@ -87,7 +96,9 @@ impl Drop for TestDatabase {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
                 rt.block_on(async move {
                     let mut conn = connect_pg(&base).await;
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                        .execute(&mut conn)
+                        .await;
                 });
             })
             .join();

@@ -88,7 +88,8 @@ impl IntoResponse for WebError {
                     .collect(),
                 _ => Vec::new(),
             };
-            let body = json!({ "error": code(&self.error), "message": message(&self.i, &self.error), "fields": fields });
+            let body =
+                json!({ "error": code(&self.error), "message": message(&self.i, &self.error), "fields": fields });
             return (status, Json(body)).into_response();
         }
         if matches!(self.error, AppError::Unauthenticated) {

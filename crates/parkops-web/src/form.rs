@@ -52,12 +52,13 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         let ctx = req.extensions().get::<Ctx>().cloned();
         let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let form = Self::parse(&bytes);
-        if let Some(ctx) = ctx {
-            if let Some(session) = &ctx.session {
-                if !same(form.get("csrf"), &session.csrf_token) {
-                    return Err(ctx.err(AppError::Forbidden { capability: parkops_domain::access::Capability::DashboardView }).into_response());
-                }
-            }
+        if let Some(ctx) = ctx
+            && let Some(session) = &ctx.session
+            && !same(form.get("csrf"), &session.csrf_token)
+        {
+            return Err(ctx
+                .err(AppError::Forbidden { capability: parkops_domain::access::Capability::DashboardView })
+                .into_response());
         }
         Ok(form)
     }

@@ -93,7 +93,9 @@ pub const fn stage_page(stage: SessionStage) -> &'static str {
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
 }
 
 fn request_id(req: &Request) -> String {
@@ -110,7 +112,10 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return true;
     }
-    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
         (Some("null"), _) => true,
         (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
         _ => false,
@@ -129,12 +134,13 @@ fn deny(ctx: &Ctx, status: StatusCode) -> Response {
 }
 
 /// The guard itself, installed on every route with its registry entry.
-pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, mut req: Request, next: Next) -> Response {
+pub async fn guard(
+    State((state, spec)): State<(AppState, &'static RouteSpec)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
-    let lang = Lang::pick(
-        cookie(headers, "lang"),
-        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
-    );
+    let lang = Lang::pick(cookie(headers, "lang"), headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let i = I18n { lang };
     let ip = client_ip(&req);
     let rid = request_id(&req);
@@ -147,7 +153,8 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
         }
         let body = ctx.i.t("err-rate-limited");
         let mut r = if spec.kind == Kind::Api {
-            (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "error": "rate_limited", "message": body }))).into_response()
+            (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "error": "rate_limited", "message": body })))
+                .into_response()
         } else {
             (StatusCode::TOO_MANY_REQUESTS, crate::pages::ErrorPage::new(ctx.i, 429, body).html()).into_response()
         };
@@ -161,7 +168,8 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let session_token = cookie(headers, cookie_name(state.config.secure_cookies)).filter(|t| !t.is_empty()).map(str::to_owned);
+    let session_token =
+        cookie(headers, cookie_name(state.config.secure_cookies)).filter(|t| !t.is_empty()).map(str::to_owned);
     if let Some(token) = bearer {
         match app.resolve_api_token(&token).await {
             Ok(p) => ctx.caller.principal = Some(p),
@@ -207,10 +215,8 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
         Access::Authenticated => true,
         Access::Capability(c) => {
             let ok = ctx.caller.principal.as_ref().is_some_and(|p| p.has(c));
-            if !ok {
-                if let Err(e) = app.record_denial(&ctx.caller, spec.path, c.code()).await {
-                    return ctx.err(e).into_response();
-                }
+            if !ok && let Err(e) = app.record_denial(&ctx.caller, spec.path, c.code()).await {
+                return ctx.err(e).into_response();
             }
             ok
         }

@@ -136,7 +136,9 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
 
 /// Security headers on every response (ASVS V3.4; G17).
 fn with_headers(router: Router, secure: bool) -> Router {
-    let set = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
     let router = router
         .layer(set(
             header::CONTENT_SECURITY_POLICY,
@@ -148,7 +150,11 @@ fn with_headers(router: Router, secure: bool) -> Router {
         .layer(set(header::REFERRER_POLICY, "no-referrer"))
         .layer(set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"))
         .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"));
-    if secure { router.layer(set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains")) } else { router }
+    if secure {
+        router.layer(set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+    } else {
+        router
+    }
 }
 
 /// The whole web application: pages, JSON API, OpenAPI document, `/healthz`.
@@ -160,13 +166,16 @@ pub fn router(app: App, config: WebConfig) -> Router {
 pub fn routers(app: App, config: WebConfig) -> (Router, Router) {
     let metrics = Metrics::default();
     let secure = config.secure_cookies;
-    let state = AppState { app, config, limiter: Arc::new(ratelimit::RateLimiter::default()), metrics: metrics.clone() };
+    let state =
+        AppState { app, config, limiter: Arc::new(ratelimit::RateLimiter::default()), metrics: metrics.clone() };
     let mut router = Router::new();
     for spec in ROUTES {
-        let method_router = handler(spec.id).layer(axum::middleware::from_fn_with_state((state.clone(), spec), guard::guard));
+        let method_router =
+            handler(spec.id).layer(axum::middleware::from_fn_with_state((state.clone(), spec), guard::guard));
         router = router.route(spec.path, method_router);
     }
-    let router = router.fallback(pages::not_found).with_state(state).layer(axum::extract::DefaultBodyLimit::max(1024 * 1024));
+    let router =
+        router.fallback(pages::not_found).with_state(state).layer(axum::extract::DefaultBodyLimit::max(1024 * 1024));
     (with_headers(router, secure), metrics_router(metrics))
 }
 

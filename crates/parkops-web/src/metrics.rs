@@ -45,7 +45,9 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("parkops");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let latency = Family::<RouteLabel, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         registry.register("http_requests", "HTTP requests by route and status class", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         Self { registry: Arc::new(registry), requests, latency }
@@ -56,7 +58,9 @@ impl Metrics {
     /// Records one request.
     pub fn observe(&self, spec: &RouteSpec, status: u16, elapsed: Duration) {
         let route = format!("{:?}", spec.id);
-        self.requests.get_or_create(&RequestLabels { route: route.clone(), status: format!("{}xx", status / 100) }).inc();
+        self.requests
+            .get_or_create(&RequestLabels { route: route.clone(), status: format!("{}xx", status / 100) })
+            .inc();
         self.latency.get_or_create(&RouteLabel { route }).observe(elapsed.as_secs_f64());
     }
 

@@ -29,7 +29,9 @@ fn request_schema(spec: &RouteSpec) -> Option<Value> {
     Some(match spec.id {
         R::ApiLogin => s(json!({ "username": text, "password": text }), &["username", "password"]),
         R::ApiTotp => s(json!({ "code": text }), &["code"]),
-        R::ApiPassword => s(json!({ "current_password": text, "new_password": text }), &["current_password", "new_password"]),
+        R::ApiPassword => {
+            s(json!({ "current_password": text, "new_password": text }), &["current_password", "new_password"])
+        }
         R::ApiTokenCreate => s(json!({ "name": text, "days": int }), &["name", "days"]),
         R::ApiOrgCreate | R::ApiOrgUpdate => s(
             json!({ "org_type": { "type": "string", "enum": parkops_domain::org::OrgType::ALL.iter().map(|t| t.code()).collect::<Vec<_>>() },
@@ -42,9 +44,15 @@ fn request_schema(spec: &RouteSpec) -> Option<Value> {
                     "password": text }),
             &["org_id", "username", "display_name", "posts"],
         ),
-        R::ApiUserUpdate => s(json!({ "display_name": text, "phone": text, "email": text, "is_active": boolean }), &["display_name", "is_active"]),
+        R::ApiUserUpdate => s(
+            json!({ "display_name": text, "phone": text, "email": text, "is_active": boolean }),
+            &["display_name", "is_active"],
+        ),
         R::ApiUserPosts => s(json!({ "posts": { "type": "array", "items": text } }), &["posts"]),
-        R::ApiJobDescriptionPublish => s(json!({ "post": text, "title": text, "content": text, "change_note": text }), &["post", "title", "content"]),
+        R::ApiJobDescriptionPublish => s(
+            json!({ "post": text, "title": text, "content": text, "change_note": text }),
+            &["post", "title", "content"],
+        ),
         R::ApiPolicyUpdate => s(
             json!({ "password_min_length": int, "password_require_upper": boolean, "password_require_lower": boolean,
                     "password_require_digit": boolean, "password_require_special": boolean, "password_history_count": int,
@@ -135,7 +143,14 @@ pub async fn page(ctx: Ctx) -> Response {
                 Method::Post => "blue",
                 Method::Put => "orange",
             };
-            (r.method.as_str().to_owned(), r.path.to_owned(), r.summary.to_owned(), permission(r), tone, r.audit.join(", "))
+            (
+                r.method.as_str().to_owned(),
+                r.path.to_owned(),
+                r.summary.to_owned(),
+                permission(r),
+                tone,
+                r.audit.join(", "),
+            )
         })
         .collect();
     render(&DocsPage { c: Chrome::new(&ctx, "nav-api", "/api/docs"), rows })

@@ -38,6 +38,7 @@ CREATE TABLE app_user (
     is_active INTEGER NOT NULL CHECK (is_active IN (0, 1)),
     failed_count BIGINT NOT NULL,
     locked_until BIGINT,
+    last_failure_at BIGINT,
     totp_secret TEXT,
     totp_last_step BIGINT NOT NULL,
     created_at BIGINT NOT NULL,

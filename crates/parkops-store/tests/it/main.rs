@@ -173,7 +173,13 @@ async fn concurrent_writers_keep_one_chain() {
             tasks.push(tokio::spawn(async move {
                 for k in 0..5 {
                     let mut tx = app.store.begin().await.expect("begin");
-                    let e = Caller::command_line().entry("test.write", "t", &format!("{i}-{k}"), Outcome::Success, "{}".into());
+                    let e = Caller::command_line().entry(
+                        "test.write",
+                        "t",
+                        &format!("{i}-{k}"),
+                        Outcome::Success,
+                        "{}".into(),
+                    );
                     tx.audit(e, app.clock.now()).await.expect("append");
                     tx.commit().await.expect("commit");
                 }

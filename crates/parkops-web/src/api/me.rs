@@ -45,7 +45,9 @@ pub struct TokenBody {
 /// `POST /api/v1/me/tokens`.
 pub async fn token_create(State(state): State<AppState>, ctx: Ctx, Body(b): Body<TokenBody>) -> Response {
     match state.app.create_api_token(&ctx.caller, &b.name, b.days).await {
-        Ok(t) => created(json!({ "id": t.record.id.to_string(), "name": t.record.name, "secret": t.secret, "expires_at": t.record.expires_at.rfc3339() })),
+        Ok(t) => created(
+            json!({ "id": t.record.id.to_string(), "name": t.record.name, "secret": t.secret, "expires_at": t.record.expires_at.rfc3339() }),
+        ),
         Err(e) => ctx.err(e).into_response(),
     }
 }

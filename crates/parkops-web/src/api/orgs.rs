@@ -52,7 +52,14 @@ const fn yes() -> bool {
 
 impl From<OrgBody> for OrgInput {
     fn from(b: OrgBody) -> Self {
-        Self { org_type: b.org_type, code: b.code, name: b.name, contact: b.contact, phone: b.phone, is_active: b.is_active }
+        Self {
+            org_type: b.org_type,
+            code: b.code,
+            name: b.name,
+            contact: b.contact,
+            phone: b.phone,
+            is_active: b.is_active,
+        }
     }
 }
 
@@ -74,7 +81,12 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 }
 
 /// `PUT /api/v1/orgs/{id}`.
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Body(b): Body<OrgBody>) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Body(b): Body<OrgBody>,
+) -> Response {
     let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     match state.app.update_org(&ctx.caller, id, b.into()).await {
         Ok(o) => ok(org_json(&o)),

@@ -56,10 +56,10 @@ pub async fn totp(State(state): State<AppState>, ctx: Ctx, Body(b): Body<CodeBod
 
 /// `POST /api/v1/session/logout`.
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
-    if let Some(token) = &ctx.token {
-        if let Err(e) = state.app.logout(&ctx.caller, token).await {
-            return ctx.err(e).into_response();
-        }
+    if let Some(token) = &ctx.token
+        && let Err(e) = state.app.logout(&ctx.caller, token).await
+    {
+        return ctx.err(e).into_response();
     }
     let mut r = ok(json!({ "ended": true }));
     r.headers_mut().insert(header::SET_COOKIE, session_cookie(state.config.secure_cookies, ""));

@@ -59,22 +59,30 @@ pub struct CreateBody {
 
 /// `POST /api/v1/users`: a generated initial password is returned once.
 pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(b): Body<CreateBody>) -> Response {
-    let input = NewUser { org_id: b.org_id, username: b.username, display_name: b.display_name, phone: b.phone, email: b.email, posts: b.posts, password: b.password };
+    let input = NewUser {
+        org_id: b.org_id,
+        username: b.username,
+        display_name: b.display_name,
+        phone: b.phone,
+        email: b.email,
+        posts: b.posts,
+        password: b.password,
+    };
     match state.app.create_user(&ctx.caller, input).await {
         Ok(c) => created(json!({ "user": user_json(&c.user), "initial_password": c.initial_password })),
         Err(e) => ctx.err(e).into_response(),
     }
 }
 
-fn parse(ctx: &Ctx, id: &str) -> Result<UserId, Response> {
-    UserId::parse(id).map_err(|_| ctx.err(AppError::NotFound).into_response())
+fn parse(ctx: &Ctx, id: &str) -> Result<UserId, Box<Response>> {
+    UserId::parse(id).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
 }
 
 /// `GET /api/v1/users/{id}`.
 pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.get_user(&ctx.caller, id).await {
         Ok(u) => ok(user_json(&u)),
@@ -95,10 +103,15 @@ pub struct ProfileBody {
 }
 
 /// `PUT /api/v1/users/{id}`.
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Body(b): Body<ProfileBody>) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Body(b): Body<ProfileBody>,
+) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let input = ProfileInput { display_name: b.display_name, phone: b.phone, email: b.email, is_active: b.is_active };
     match state.app.update_user(&ctx.caller, id, input).await {
@@ -115,10 +128,15 @@ pub struct PostsBody {
 }
 
 /// `PUT /api/v1/users/{id}/posts`.
-pub async fn posts(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Body(b): Body<PostsBody>) -> Response {
+pub async fn posts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Body(b): Body<PostsBody>,
+) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.assign_posts(&ctx.caller, id, &b.posts).await {
         Ok(u) => ok(user_json(&u)),
@@ -130,7 +148,7 @@ pub async fn posts(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
 pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.reset_password(&ctx.caller, id).await {
         Ok(p) => ok(json!({ "password": p, "must_change_password": true })),
@@ -142,7 +160,7 @@ pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): P
 pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.unlock_user(&ctx.caller, id).await {
         Ok(()) => ok(json!({ "unlocked": true })),
@@ -154,7 +172,7 @@ pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.reset_totp(&ctx.caller, id).await {
         Ok(()) => ok(json!({ "reset": true })),
@@ -166,7 +184,7 @@ pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<
 pub async fn end_sessions(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let id = match parse(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.end_sessions(&ctx.caller, id).await {
         Ok(n) => ok(json!({ "ended": n })),

@@ -23,7 +23,13 @@ const NUMBERS: [&str; 7] = [
     "session_idle_minutes",
     "session_absolute_hours",
 ];
-const FLAGS: [&str; 5] = ["password_require_upper", "password_require_lower", "password_require_digit", "password_require_special", "totp_for_all"];
+const FLAGS: [&str; 5] = [
+    "password_require_upper",
+    "password_require_lower",
+    "password_require_digit",
+    "password_require_special",
+    "totp_for_all",
+];
 
 #[derive(Template)]
 #[template(path = "policy.html")]
@@ -100,7 +106,11 @@ pub async fn policy_update(State(state): State<AppState>, ctx: Ctx, form: FormDa
         body.insert(k.to_owned(), json!(form.flag(k)));
     }
     let body = Value::Object(body);
-    let result = if bad_numbers.is_empty() { state.app.update_security_policy(&ctx.caller, &body).await.map(|_| ()) } else { Err(AppError::Invalid(bad_numbers)) };
+    let result = if bad_numbers.is_empty() {
+        state.app.update_security_policy(&ctx.caller, &body).await.map(|_| ())
+    } else {
+        Err(AppError::Invalid(bad_numbers))
+    };
     match result {
         Ok(()) => see_other("/security/policy?ok=saved"),
         Err(AppError::Invalid(errors)) => {

@@ -44,7 +44,7 @@ impl LogQuery {
             outcome: self.outcome.clone().filter(|s| Outcome::parse(s).is_some()),
             entity_id: None,
             from: self.from.as_deref().and_then(day_start),
-            until: self.until.as_deref().and_then(day_start).map(|t| t.add(chrono::Duration::days(1))),
+            until: self.until.as_deref().and_then(day_start).map(|t| t.plus(chrono::Duration::days(1))),
         }
     }
 }
@@ -99,7 +99,10 @@ async fn log_page(state: &AppState, ctx: &Ctx, q: LogQuery, verify: Option<&Veri
     let i = ctx.i;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let (actor, action, outcome, from, until) = (s(&q.actor), s(&q.action), s(&q.outcome), s(&q.from), s(&q.until));
-    let pager = Pager::of(&page, &[("actor", &actor), ("action", &action), ("outcome", &outcome), ("from", &from), ("until", &until)]);
+    let pager = Pager::of(
+        &page,
+        &[("actor", &actor), ("action", &action), ("outcome", &outcome), ("from", &from), ("until", &until)],
+    );
     let rows = page
         .items
         .into_iter()
@@ -125,7 +128,10 @@ async fn log_page(state: &AppState, ctx: &Ctx, q: LogQuery, verify: Option<&Veri
     let (verify_message, verify_tone) = match verify {
         None => (String::new(), "ok"),
         Some(r) => match &r.result {
-            Ok(()) => (i.ta("verify-ok", &[("records", r.records.to_string()), ("checkpoints", r.checkpoints.to_string())]), "ok"),
+            Ok(()) => (
+                i.ta("verify-ok", &[("records", r.records.to_string()), ("checkpoints", r.checkpoints.to_string())]),
+                "ok",
+            ),
             Err(b) => (i.ta("verify-bad", &[("seq", b.first_bad_seq().to_string()), ("reason", b.to_string())]), "err"),
         },
     };

@@ -54,7 +54,12 @@ pub async fn login_submit(State(state): State<AppState>, ctx: Ctx, form: FormDat
         Err(e @ AppError::Unavailable(_)) => ctx.err(e).into_response(),
         Err(e) => {
             let c = Chrome::new(&ctx, "login-title", "");
-            let page = LoginPage { c, f: FormState::new().with("username", username), error: message(&ctx.i, &e), empty: false };
+            let page = LoginPage {
+                c,
+                f: FormState::new().with("username", username),
+                error: message(&ctx.i, &e),
+                empty: false,
+            };
             render_status(status(&e), &page)
         }
     }
@@ -70,7 +75,9 @@ struct TotpPage {
 /// `GET /login/totp`.
 pub async fn totp_page(ctx: Ctx) -> Response {
     match ctx.session.as_ref().map(|s| s.stage) {
-        Some(SessionStage::NeedsTotp) => render(&TotpPage { c: Chrome::new(&ctx, "totp-title", ""), f: FormState::new() }),
+        Some(SessionStage::NeedsTotp) => {
+            render(&TotpPage { c: Chrome::new(&ctx, "totp-title", ""), f: FormState::new() })
+        }
         Some(s) => see_other(stage_page(s)),
         None => see_other("/login"),
     }
@@ -121,7 +128,11 @@ pub async fn enrol_submit(State(state): State<AppState>, ctx: Ctx, form: FormDat
     let secret = form.get("secret").to_owned();
     match state.app.enrol_totp(&ctx.caller, &token, &secret, form.get("code")).await {
         Ok(out) => {
-            let to = if ctx.session.as_ref().is_some_and(|s| s.stage == SessionStage::Full) { "/me?ok=totp_enrolled" } else { stage_page(out.stage) };
+            let to = if ctx.session.as_ref().is_some_and(|s| s.stage == SessionStage::Full) {
+                "/me?ok=totp_enrolled"
+            } else {
+                stage_page(out.stage)
+            };
             with_cookie(see_other(to), state.config.secure_cookies, &out.token)
         }
         Err(AppError::Invalid(errors)) => {
@@ -145,7 +156,12 @@ struct PasswordPage {
 async fn password_form(state: &AppState, ctx: &Ctx, f: FormState) -> PasswordPage {
     let policy = state.app.security_policy().await.unwrap_or_default().password;
     let mut parts = vec![ctx.i.ta("rule-min-length", &[("min", policy.min_length.to_string())])];
-    for (on, key) in [(policy.require_upper, "rule-upper"), (policy.require_lower, "rule-lower"), (policy.require_digit, "rule-digit"), (policy.require_special, "rule-special")] {
+    for (on, key) in [
+        (policy.require_upper, "rule-upper"),
+        (policy.require_lower, "rule-lower"),
+        (policy.require_digit, "rule-digit"),
+        (policy.require_special, "rule-special"),
+    ] {
         if on {
             parts.push(ctx.i.t(key));
         }
@@ -154,13 +170,21 @@ async fn password_form(state: &AppState, ctx: &Ctx, f: FormState) -> PasswordPag
         parts.push(ctx.i.ta("rule-history", &[("count", policy.history_count.to_string())]));
     }
     let forced = ctx.session.as_ref().is_some_and(|s| s.stage == SessionStage::NeedsPasswordChange);
-    PasswordPage { c: Chrome::new(ctx, "password-title", ""), f, forced, rules: parts.join("；"), min_length: policy.min_length }
+    PasswordPage {
+        c: Chrome::new(ctx, "password-title", ""),
+        f,
+        forced,
+        rules: parts.join("；"),
+        min_length: policy.min_length,
+    }
 }
 
 /// `GET /password`.
 pub async fn password_page(State(state): State<AppState>, ctx: Ctx) -> Response {
     match ctx.session.as_ref().map(|s| s.stage) {
-        Some(SessionStage::NeedsPasswordChange | SessionStage::Full) => render(&password_form(&state, &ctx, FormState::new()).await),
+        Some(SessionStage::NeedsPasswordChange | SessionStage::Full) => {
+            render(&password_form(&state, &ctx, FormState::new()).await)
+        }
         Some(s) => see_other(stage_page(s)),
         None => see_other("/login"),
     }
@@ -169,8 +193,20 @@ pub async fn password_page(State(state): State<AppState>, ctx: Ctx) -> Response 
 /// `POST /password`.
 pub async fn password_submit(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Response {
     let token = ctx.token.clone().unwrap_or_default();
-    match state.app.change_password(&ctx.caller, &token, form.get("current_password"), form.get("new_password"), form.get("confirm_password")).await {
-        Ok(new_token) => with_cookie(see_other("/dashboard?ok=password_changed"), state.config.secure_cookies, &new_token),
+    match state
+        .app
+        .change_password(
+            &ctx.caller,
+            &token,
+            form.get("current_password"),
+            form.get("new_password"),
+            form.get("confirm_password"),
+        )
+        .await
+    {
+        Ok(new_token) => {
+            with_cookie(see_other("/dashboard?ok=password_changed"), state.config.secure_cookies, &new_token)
+        }
         Err(AppError::Invalid(errors)) => {
             let f = FormState::new().errors(&ctx.i, &errors);
             render_status(axum::http::StatusCode::BAD_REQUEST, &password_form(&state, &ctx, f).await)
@@ -181,10 +217,10 @@ pub async fn password_submit(State(state): State<AppState>, ctx: Ctx, form: Form
 
 /// `POST /logout`: ends the session and clears browser storage for this site.
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, _form: FormData) -> Response {
-    if let Some(token) = &ctx.token {
-        if let Err(e) = state.app.logout(&ctx.caller, token).await {
-            return ctx.err(e).into_response();
-        }
+    if let Some(token) = &ctx.token
+        && let Err(e) = state.app.logout(&ctx.caller, token).await
+    {
+        return ctx.err(e).into_response();
     }
     let mut r = with_cookie(see_other("/login?ok=logged_out"), state.config.secure_cookies, "");
     r.headers_mut().insert("clear-site-data", axum::http::HeaderValue::from_static("\"cookies\", \"storage\""));
@@ -227,7 +263,14 @@ async fn profile_page(state: &AppState, ctx: &Ctx, f: FormState, secret: String,
         Err(e) => return ctx.err(e.into()).into_response(),
     };
     let now = app.clock.now();
-    let sessions = app.store.sessions_of(p.user_id).await.unwrap_or_default().into_iter().map(|s| (s.created_at.display_cst(), s.last_seen_at.display_cst(), s.ip)).collect();
+    let sessions = app
+        .store
+        .sessions_of(p.user_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.created_at.display_cst(), s.last_seen_at.display_cst(), s.ip))
+        .collect();
     let i = ctx.i;
     let tokens = app
         .my_api_tokens(&ctx.caller)
@@ -242,7 +285,16 @@ async fn profile_page(state: &AppState, ctx: &Ctx, f: FormState, secret: String,
             } else {
                 (i.t("active"), "green", true)
             };
-            TokenRow { id: t.id.to_string(), name: t.name, prefix: t.prefix, created: t.created_at.display_cst(), expires: t.expires_at.display_cst(), status, tone, active }
+            TokenRow {
+                id: t.id.to_string(),
+                name: t.name,
+                prefix: t.prefix,
+                created: t.created_at.display_cst(),
+                expires: t.expires_at.display_cst(),
+                status,
+                tone,
+                active,
+            }
         })
         .collect();
     let page = ProfilePage {
@@ -281,7 +333,12 @@ pub async fn token_create(State(state): State<AppState>, ctx: Ctx, form: FormDat
 }
 
 /// `POST /me/tokens/{id}/revoke`.
-pub async fn token_revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
+pub async fn token_revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    _form: FormData,
+) -> Response {
     let Ok(id) = ApiTokenId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     match state.app.revoke_api_token(&ctx.caller, id).await {
         Ok(()) => see_other("/me?ok=token_revoked"),

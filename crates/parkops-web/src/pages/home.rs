@@ -17,24 +17,39 @@ use crate::guard::Ctx;
 pub async fn health(State(state): State<AppState>) -> Response {
     match state.app.store.count_users().await {
         Ok(_) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "unavailable").into_response(),
+        Err(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "unavailable")
+                .into_response()
+        }
     }
 }
 
 /// The stylesheet, embedded in the binary.
 pub async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
 }
 
 /// The script, embedded in the binary.
 pub async fn js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.js")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
 }
 
 /// `GET /`: where to start.
 pub async fn root(State(state): State<AppState>, ctx: Ctx) -> Response {
     if ctx.caller.principal.is_some() {
-        let audit_only = ctx.caller.principal.as_ref().is_some_and(|p| p.has(Capability::AuditView) && !p.has(Capability::DashboardView));
+        let audit_only = ctx
+            .caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.has(Capability::AuditView) && !p.has(Capability::DashboardView));
         return see_other(if audit_only { "/audit" } else { "/dashboard" });
     }
     match state.app.store.count_users().await {
@@ -118,17 +133,41 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
         let posts: std::collections::BTreeSet<_> = jds.iter().map(|j| j.post).collect();
         stats.push((i.t("dash-job-descriptions"), posts.len().to_string(), "/posts".to_owned()));
     }
-    if p.has(Capability::AuditView) {
-        if let Ok(pg) = app.store.audit_page(&AuditFilter::default(), one).await {
-            stats.push((i.t("nav-audit"), pg.total.to_string(), "/audit".to_owned()));
-        }
+    if p.has(Capability::AuditView)
+        && let Ok(pg) = app.store.audit_page(&AuditFilter::default(), one).await
+    {
+        stats.push((i.t("nav-audit"), pg.total.to_string(), "/audit".to_owned()));
     }
     let org_name = app.store.org(p.org_id).await.ok().flatten().map(|o| o.name).unwrap_or_default();
     let posts = p.posts.iter().map(|x| i.t(&format!("post-{}", x.code()))).collect();
-    let capabilities = Capability::ALL.iter().filter(|c| p.has(**c)).map(|c| i.t(&format!("cap-{}", c.code().replace('.', "-")))).collect();
-    let done = [("mod-org", "green", "status-ready"), ("mod-audit", "green", "status-ready"), ("mod-auth", "green", "status-ready")];
-    let planned = ["nav-desk", "nav-assets", "nav-inspection", "nav-monitoring", "nav-changes", "nav-suppliers", "nav-backup", "nav-improvement"];
+    let capabilities = Capability::ALL
+        .iter()
+        .filter(|c| p.has(**c))
+        .map(|c| i.t(&format!("cap-{}", c.code().replace('.', "-"))))
+        .collect();
+    let done = [
+        ("mod-org", "green", "status-ready"),
+        ("mod-audit", "green", "status-ready"),
+        ("mod-auth", "green", "status-ready"),
+    ];
+    let planned = [
+        "nav-desk",
+        "nav-assets",
+        "nav-inspection",
+        "nav-monitoring",
+        "nav-changes",
+        "nav-suppliers",
+        "nav-backup",
+        "nav-improvement",
+    ];
     let mut modules: Vec<_> = done.iter().map(|(k, tone, s)| (i.t(k), (*tone).to_owned(), i.t(s))).collect();
     modules.extend(planned.iter().map(|k| (i.t(k), "grey".to_owned(), i.t("nav-planned"))));
-    render(&DashboardPage { c: Chrome::new(&ctx, "nav-dashboard", "/dashboard"), stats, org_name, posts, capabilities, modules })
+    render(&DashboardPage {
+        c: Chrome::new(&ctx, "nav-dashboard", "/dashboard"),
+        stats,
+        org_name,
+        posts,
+        capabilities,
+        modules,
+    })
 }

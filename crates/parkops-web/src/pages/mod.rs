@@ -87,7 +87,14 @@ pub struct Chrome {
 
 /// The modules of the standard still to be built, shown greyed in the navigation.
 const PLANNED: [&str; 8] = [
-    "nav-desk", "nav-assets", "nav-inspection", "nav-monitoring", "nav-changes", "nav-suppliers", "nav-backup", "nav-improvement",
+    "nav-desk",
+    "nav-assets",
+    "nav-inspection",
+    "nav-monitoring",
+    "nav-changes",
+    "nav-suppliers",
+    "nav-backup",
+    "nav-improvement",
 ];
 
 impl Chrome {
@@ -137,7 +144,12 @@ impl Chrome {
 }
 
 fn nav(i: &I18n, p: &Principal, section: &str) -> Vec<NavGroup> {
-    let item = |key: &str, href: &'static str, enabled: bool| NavItem { label: i.t(key), href, active: section == href, enabled };
+    let item = |key: &str, href: &'static str, enabled: bool| NavItem {
+        label: i.t(key),
+        href,
+        active: section == href,
+        enabled,
+    };
     let mut groups = Vec::new();
     let mut main = Vec::new();
     if p.has(Capability::DashboardView) || !p.has(Capability::AuditView) {
@@ -168,9 +180,15 @@ fn nav(i: &I18n, p: &Principal, section: &str) -> Vec<NavGroup> {
         groups.push(NavGroup { label: i.t("nav-group-security"), items: sec });
     }
     if p.has(Capability::DashboardView) {
-        groups.push(NavGroup { label: i.t("nav-group-modules"), items: PLANNED.iter().map(|k| item(k, "#", false)).collect() });
+        groups.push(NavGroup {
+            label: i.t("nav-group-modules"),
+            items: PLANNED.iter().map(|k| item(k, "#", false)).collect(),
+        });
     }
-    groups.push(NavGroup { label: i.t("nav-group-me"), items: vec![item("nav-profile", "/me", true), item("nav-api", "/api/docs", true)] });
+    groups.push(NavGroup {
+        label: i.t("nav-group-me"),
+        items: vec![item("nav-profile", "/me", true), item("nav-api", "/api/docs", true)],
+    });
     groups
 }
 
@@ -329,7 +347,6 @@ impl ErrorPage {
     }
 
     /// As HTML.
-    #[must_use]
     pub fn html(&self) -> Html<String> {
         Html(self.render().unwrap_or_else(|_| self.message.clone()))
     }

@@ -149,7 +149,10 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, form: FormData) -> 
         Err(AppError::Invalid(errors)) => {
             let c = Chrome::new(&ctx, "org-new", "/orgs").under("nav-orgs", "/orgs");
             let f = refill(&form).errors(&ctx.i, &errors);
-            render_status(StatusCode::BAD_REQUEST, &FormPage { types: types(&ctx.i), c, f, action: "/orgs".into(), editing: false })
+            render_status(
+                StatusCode::BAD_REQUEST,
+                &FormPage { types: types(&ctx.i), c, f, action: "/orgs".into(), editing: false },
+            )
         }
         Err(e) => ctx.err(e).into_response(),
     }
@@ -171,7 +174,12 @@ struct ShowPage {
 }
 
 /// `GET /orgs/{id}`.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     let o = match state.app.get_org(&ctx.caller, id).await {
         Ok(o) => o,
@@ -180,7 +188,11 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     let i = ctx.i;
     let members = state
         .app
-        .list_users(&ctx.caller, UserFilter { org_id: Some(id), ..UserFilter::default() }, PageRequest { page: 1, per_page: 200 })
+        .list_users(
+            &ctx.caller,
+            UserFilter { org_id: Some(id), ..UserFilter::default() },
+            PageRequest { page: 1, per_page: 200 },
+        )
         .await
         .map(|p| p.items)
         .unwrap_or_default()
@@ -188,7 +200,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         .map(|u| (u.id.to_string(), u.username, u.display_name, posts_label(&i, u.posts.into_iter())))
         .collect();
     let can_manage = ctx.caller.principal.as_ref().is_some_and(|p| p.has(Capability::OrgManage));
-    let c = Chrome::new(&ctx, "nav-orgs", "/orgs").under("nav-orgs", "/orgs").titled(o.name.clone()).flash(q.ok.as_deref());
+    let c =
+        Chrome::new(&ctx, "nav-orgs", "/orgs").under("nav-orgs", "/orgs").titled(o.name.clone()).flash(q.ok.as_deref());
     render(&ShowPage {
         c,
         id: o.id.to_string(),
@@ -223,7 +236,10 @@ pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         Err(AppError::Invalid(errors)) => {
             let c = Chrome::new(&ctx, "org-edit", "/orgs").under("nav-orgs", "/orgs");
             let f = refill(&form).errors(&ctx.i, &errors);
-            render_status(StatusCode::BAD_REQUEST, &FormPage { types: types(&ctx.i), c, f, action: format!("/orgs/{id}"), editing: true })
+            render_status(
+                StatusCode::BAD_REQUEST,
+                &FormPage { types: types(&ctx.i), c, f, action: format!("/orgs/{id}"), editing: true },
+            )
         }
         Err(e) => ctx.err(e).into_response(),
     }

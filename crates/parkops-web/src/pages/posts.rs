@@ -31,7 +31,15 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Response {
     let mut rows = Vec::new();
     for post in Post::ALL {
         let latest = jds.iter().filter(|j| j.post == post).max_by_key(|j| j.version);
-        let holders = match state.app.list_users(&ctx.caller, UserFilter { post: Some(post), ..UserFilter::default() }, PageRequest { page: 1, per_page: 1 }).await {
+        let holders = match state
+            .app
+            .list_users(
+                &ctx.caller,
+                UserFilter { post: Some(post), ..UserFilter::default() },
+                PageRequest { page: 1, per_page: 1 },
+            )
+            .await
+        {
             Ok(p) => p.total.to_string(),
             Err(_) => "—".to_owned(),
         };
@@ -67,15 +75,20 @@ struct ShowPage {
     can_edit: bool,
 }
 
-fn parse_post(ctx: &Ctx, code: &str) -> Result<Post, Response> {
-    Post::parse(code).map_err(|_| ctx.err(AppError::NotFound).into_response())
+fn parse_post(ctx: &Ctx, code: &str) -> Result<Post, Box<Response>> {
+    Post::parse(code).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
 }
 
 /// `GET /posts/{post}`: all versions, newest first.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>, Query(flash): Query<Flash>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(flash): Query<Flash>,
+) -> Response {
     let post = match parse_post(&ctx, &code) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let jds = match state.app.job_descriptions(&ctx.caller).await {
         Ok(j) => j,
@@ -84,10 +97,20 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
     let versions = jds
         .into_iter()
         .filter(|j| j.post == post)
-        .map(|j| VersionView { version: j.version, created: j.created_at.display_cst(), title: j.title, content: j.content, change_note: j.change_note, created_by: j.created_by })
+        .map(|j| VersionView {
+            version: j.version,
+            created: j.created_at.display_cst(),
+            title: j.title,
+            content: j.content,
+            change_note: j.change_note,
+            created_by: j.created_by,
+        })
         .collect();
     let can_edit = ctx.caller.principal.as_ref().is_some_and(|p| p.has(Capability::JobDescriptionEdit));
-    let c = Chrome::new(&ctx, "nav-posts", "/posts").under("nav-posts", "/posts").titled(ctx.i.t(&format!("post-{}", post.code()))).flash(flash.ok.as_deref());
+    let c = Chrome::new(&ctx, "nav-posts", "/posts")
+        .under("nav-posts", "/posts")
+        .titled(ctx.i.t(&format!("post-{}", post.code())))
+        .flash(flash.ok.as_deref());
     render(&ShowPage { c, post: post.code().to_owned(), versions, can_edit })
 }
 
@@ -103,9 +126,16 @@ struct FormPage {
 pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>) -> Response {
     let post = match parse_post(&ctx, &code) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
-    let latest = state.app.job_descriptions(&ctx.caller).await.unwrap_or_default().into_iter().filter(|j| j.post == post).max_by_key(|j| j.version);
+    let latest = state
+        .app
+        .job_descriptions(&ctx.caller)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| j.post == post)
+        .max_by_key(|j| j.version);
     let f = latest.map_or_else(FormState::new, |j| FormState::new().with("title", j.title).with("content", j.content));
     let title = format!("{} · {}", ctx.i.t(&format!("post-{}", post.code())), ctx.i.t("jd-new-version"));
     let c = Chrome::new(&ctx, "nav-posts", "/posts").under("nav-posts", "/posts").titled(title);
@@ -114,10 +144,18 @@ pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
 
 /// `POST /posts/{post}`.
 pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>, form: FormData) -> Response {
-    match state.app.publish_job_description(&ctx.caller, &code, form.get("title"), form.get("content"), form.get("change_note")).await {
+    match state
+        .app
+        .publish_job_description(&ctx.caller, &code, form.get("title"), form.get("content"), form.get("change_note"))
+        .await
+    {
         Ok(j) => see_other(&format!("/posts/{}?ok=published", j.post.code())),
         Err(AppError::Invalid(errors)) => {
-            let f = FormState::new().with("title", form.get("title")).with("content", form.get("content")).with("change_note", form.get("change_note")).errors(&ctx.i, &errors);
+            let f = FormState::new()
+                .with("title", form.get("title"))
+                .with("content", form.get("content"))
+                .with("change_note", form.get("change_note"))
+                .errors(&ctx.i, &errors);
             let c = Chrome::new(&ctx, "jd-new-version", "/posts").under("nav-posts", "/posts");
             render_status(StatusCode::BAD_REQUEST, &FormPage { c, f, post: code })
         }

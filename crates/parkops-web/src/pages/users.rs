@@ -163,7 +163,10 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, form: FormData) -> 
             }
             let f = f.errors(&ctx.i, &errors);
             let c = Chrome::new(&ctx, "user-new", "/users").under("nav-users", "/users");
-            render_status(StatusCode::BAD_REQUEST, &NewPage { orgs: org_options(&state, &ctx).await, posts: all_posts(&ctx.i), c, f })
+            render_status(
+                StatusCode::BAD_REQUEST,
+                &NewPage { orgs: org_options(&state, &ctx).await, posts: all_posts(&ctx.i), c, f },
+            )
         }
         Err(e) => ctx.err(e).into_response(),
     }
@@ -209,7 +212,14 @@ fn profile_form(u: &UserRecord) -> FormState {
         .with_all("posts", u.posts.iter().map(|p| p.code().to_owned()).collect())
 }
 
-async fn show_page(state: &AppState, ctx: &Ctx, u: &UserRecord, secret: String, f: FormState, flash: Option<&str>) -> Response {
+async fn show_page(
+    state: &AppState,
+    ctx: &Ctx,
+    u: &UserRecord,
+    secret: String,
+    f: FormState,
+    flash: Option<&str>,
+) -> Response {
     let i = ctx.i;
     let now = state.app.clock.now();
     let (status, tone) = status_of(&i, u, now);
@@ -219,7 +229,10 @@ async fn show_page(state: &AppState, ctx: &Ctx, u: &UserRecord, secret: String, 
     let can = |c: Capability| p.is_some_and(|p| p.can(c, target));
     let f = if f.has_errors() { f } else { profile_form(u) };
     let page = ShowPage {
-        c: Chrome::new(ctx, "nav-users", "/users").under("nav-users", "/users").titled(u.display_name.clone()).flash(flash),
+        c: Chrome::new(ctx, "nav-users", "/users")
+            .under("nav-users", "/users")
+            .titled(u.display_name.clone())
+            .flash(flash),
         f,
         u: UserView {
             id: u.id.to_string(),
@@ -247,15 +260,20 @@ async fn show_page(state: &AppState, ctx: &Ctx, u: &UserRecord, secret: String, 
     render_status(code, &page)
 }
 
-fn user_id(ctx: &Ctx, id: &str) -> Result<UserId, Response> {
-    UserId::parse(id).map_err(|_| ctx.err(AppError::NotFound).into_response())
+fn user_id(ctx: &Ctx, id: &str) -> Result<UserId, Box<Response>> {
+    UserId::parse(id).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
 }
 
 /// `GET /users/{id}`.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.get_user(&ctx.caller, id).await {
         Ok(u) => show_page(&state, &ctx, &u, String::new(), FormState::new(), q.ok.as_deref()).await,
@@ -263,17 +281,28 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     }
 }
 
-async fn after(state: &AppState, ctx: &Ctx, id: UserId, result: Result<(), AppError>, form: Option<&FormData>, flash: &str) -> Response {
+async fn after(
+    state: &AppState,
+    ctx: &Ctx,
+    id: UserId,
+    result: Result<(), AppError>,
+    form: Option<&FormData>,
+    flash: &str,
+) -> Response {
     match result {
         Ok(()) => see_other(&format!("/users/{id}?ok={flash}")),
         Err(AppError::Invalid(errors)) => {
-            let Ok(u) = state.app.get_user(&ctx.caller, id).await else { return ctx.err(AppError::NotFound).into_response() };
+            let Ok(u) = state.app.get_user(&ctx.caller, id).await else {
+                return ctx.err(AppError::NotFound).into_response();
+            };
             let mut f = FormState::new();
             if let Some(form) = form {
                 for k in ["display_name", "phone", "email"] {
                     f = f.with(k, form.get(k));
                 }
-                f = f.with("is_active", if form.flag("is_active") { "1" } else { "0" }).with_all("posts", form.all("posts"));
+                f = f
+                    .with("is_active", if form.flag("is_active") { "1" } else { "0" })
+                    .with_all("posts", form.all("posts"));
             }
             show_page(state, ctx, &u, String::new(), f.errors(&ctx.i, &errors), None).await
         }
@@ -285,7 +314,7 @@ async fn after(state: &AppState, ctx: &Ctx, id: UserId, result: Result<(), AppEr
 pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, form: FormData) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let input = ProfileInput {
         display_name: form.get("display_name").to_owned(),
@@ -301,17 +330,22 @@ pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 pub async fn posts(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, form: FormData) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r = state.app.assign_posts(&ctx.caller, id, &form.all("posts")).await.map(|_| ());
     after(&state, &ctx, id, r, Some(&form), "posts_saved").await
 }
 
 /// `POST /users/{id}/reset-password`: the new password is shown once.
-pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    _form: FormData,
+) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.app.reset_password(&ctx.caller, id).await {
         Ok(password) => match state.app.get_user(&ctx.caller, id).await {
@@ -326,7 +360,7 @@ pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): P
 pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r = state.app.unlock_user(&ctx.caller, id).await;
     after(&state, &ctx, id, r, None, "unlocked").await
@@ -336,17 +370,22 @@ pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r = state.app.reset_totp(&ctx.caller, id).await;
     after(&state, &ctx, id, r, None, "totp_reset").await
 }
 
 /// `POST /users/{id}/end-sessions`.
-pub async fn end_sessions(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    _form: FormData,
+) -> Response {
     let id = match user_id(&ctx, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r = state.app.end_sessions(&ctx.caller, id).await.map(|_| ());
     after(&state, &ctx, id, r, None, "sessions_ended").await

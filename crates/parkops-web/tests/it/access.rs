@@ -37,7 +37,16 @@ async fn call(t: &TestApp, c: &mut Client, id: RouteId, own_org: &str, victim: &
     let spec = parkops_web::registry::spec(id);
     let path = spec
         .path
-        .replace("{id}", if spec.path.contains("/orgs/") { own_org } else if spec.path.contains("/tokens/") { "0190f0f0-0000-7000-8000-000000000000" } else { victim })
+        .replace(
+            "{id}",
+            if spec.path.contains("/orgs/") {
+                own_org
+            } else if spec.path.contains("/tokens/") {
+                "0190f0f0-0000-7000-8000-000000000000"
+            } else {
+                victim
+            },
+        )
         .replace("{post}", "technician");
     if is_login_class(id) {
         // Stay inside the login budget of 10 per minute per address.
@@ -66,7 +75,8 @@ fn verdict(id: RouteId, status: StatusCode) -> char {
 #[tokio::test]
 async fn every_role_and_route_matches_the_expected_table() {
     for t in TestApp::all().await {
-        let mut actual: BTreeMap<String, String> = ROUTES.iter().map(|r| (format!("{:?}", r.id), String::new())).collect();
+        let mut actual: BTreeMap<String, String> =
+            ROUTES.iter().map(|r| (format!("{:?}", r.id), String::new())).collect();
         for (post, username, victim_name) in USERS {
             let mut c = t.login(username).await;
             let me = t.app.store.user_by_username(username).await.expect("read").expect("user");
@@ -75,7 +85,9 @@ async fn every_role_and_route_matches_the_expected_table() {
             let own_org = me.org_id.to_string();
             let victim_id = victim.id.to_string();
             let mut order: Vec<_> = ROUTES.iter().map(|r| r.id).collect();
-            order.sort_by_key(|id| (ends_session(*id), parkops_web::registry::spec(*id).method != parkops_web::registry::Method::Get));
+            order.sort_by_key(|id| {
+                (ends_session(*id), parkops_web::registry::spec(*id).method != parkops_web::registry::Method::Get)
+            });
             for id in order {
                 let status = call(&t, &mut c, id, &own_org, &victim_id).await;
                 actual.get_mut(&format!("{id:?}")).expect("route").push(verdict(id, status));

@@ -65,22 +65,44 @@ async fn five_wrong_passwords_lock_the_account_and_the_lock_is_audited() {
 async fn weak_password_is_refused_naming_each_rule_and_nothing_changes() {
     for t in TestApp::all().await {
         let mut c = t.login("jb.tech01").await;
-        let r = c.form("/password", &[("current_password", PASSWORD), ("new_password", "abc"), ("confirm_password", "abc")]).await;
+        let r = c
+            .form("/password", &[("current_password", PASSWORD), ("new_password", "abc"), ("confirm_password", "abc")])
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("密码长度至少 8 位"), "{}", r.body);
         assert!(r.body.contains("密码须包含大写字母"));
         assert!(r.body.contains("密码须包含特殊字符"));
-        let r = c.json(Method::POST, "/api/v1/me/password", json!({ "current_password": PASSWORD, "new_password": "Password@1" })).await;
+        let r = c
+            .json(
+                Method::POST,
+                "/api/v1/me/password",
+                json!({ "current_password": PASSWORD, "new_password": "Password@1" }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.json()["fields"][0]["code"], "err-password-common");
         // Nothing changed: the old password still works.
         t.advance(chrono::Duration::seconds(30));
         let _ = t.login("jb.tech01").await;
         // A good password is accepted, and reusing the old one later is refused.
-        let r = c.form("/password", &[("current_password", PASSWORD), ("new_password", "Fresh#Start2026"), ("confirm_password", "Fresh#Start2026")]).await;
+        let r = c
+            .form(
+                "/password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", "Fresh#Start2026"),
+                    ("confirm_password", "Fresh#Start2026"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         c.refresh_csrf().await;
-        let r = c.form("/password", &[("current_password", "Fresh#Start2026"), ("new_password", PASSWORD), ("confirm_password", PASSWORD)]).await;
+        let r = c
+            .form(
+                "/password",
+                &[("current_password", "Fresh#Start2026"), ("new_password", PASSWORD), ("confirm_password", PASSWORD)],
+            )
+            .await;
         assert!(r.body.contains("不得与最近 5 次使用过的密码相同"), "{:?}", t.db.engine);
     }
 }

@@ -20,18 +20,42 @@ async fn organisation_and_user_administration_leaves_one_audit_record_per_action
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("编码为 1 至 32 位字母"));
         expect(t.actions_after(before).await, &[]);
-        let r = admin.form("/orgs", &[("org_type", "enterprise"), ("code", "JB-T01"), ("name", "江滨测试化工有限公司"), ("phone", "0510-1234567")]).await;
+        let r = admin
+            .form(
+                "/orgs",
+                &[
+                    ("org_type", "enterprise"),
+                    ("code", "JB-T01"),
+                    ("name", "江滨测试化工有限公司"),
+                    ("phone", "0510-1234567"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         expect(t.actions_after(before).await, &["org.create"]);
         before = t.audit_head().await;
         // And via the API; the list finds it.
-        let r = admin.json(Method::POST, "/api/v1/orgs", json!({ "org_type": "enterprise", "code": "JB-T02", "name": "江滨测试二厂" })).await;
+        let r = admin
+            .json(
+                Method::POST,
+                "/api/v1/orgs",
+                json!({ "org_type": "enterprise", "code": "JB-T02", "name": "江滨测试二厂" }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let org_id = r.json()["id"].as_str().expect("id").to_owned();
-        let r = admin.json(Method::POST, "/api/v1/orgs", json!({ "org_type": "enterprise", "code": "JB-T02", "name": "重复" })).await;
+        let r = admin
+            .json(Method::POST, "/api/v1/orgs", json!({ "org_type": "enterprise", "code": "JB-T02", "name": "重复" }))
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.json()["fields"][0]["code"], "err-code-taken");
-        let r = admin.json(Method::POST, "/api/v1/orgs", json!({ "org_type": "enterprise", "code": "X", "name": "x", "extra": 1 })).await;
+        let r = admin
+            .json(
+                Method::POST,
+                "/api/v1/orgs",
+                json!({ "org_type": "enterprise", "code": "X", "name": "x", "extra": 1 }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "unknown fields are refused");
         let list = admin.get("/api/v1/orgs?q=%E6%B5%8B%E8%AF%95").await.json();
         assert_eq!(list["total"], 2);
@@ -42,7 +66,13 @@ async fn organisation_and_user_administration_leaves_one_audit_record_per_action
             .json(Method::POST, "/api/v1/users", json!({ "org_id": org_id, "username": "jb.t.rep", "display_name": "测试报障", "posts": ["reporter", "audit_admin"] }))
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "a system administrator cannot grant an administrator post");
-        let r = admin.json(Method::POST, "/api/v1/users", json!({ "org_id": org_id, "username": "jb.t.rep", "display_name": "测试报障", "posts": ["reporter"] })).await;
+        let r = admin
+            .json(
+                Method::POST,
+                "/api/v1/users",
+                json!({ "org_id": org_id, "username": "jb.t.rep", "display_name": "测试报障", "posts": ["reporter"] }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let body = r.json();
         let user_id = body["user"]["id"].as_str().expect("id").to_owned();
@@ -51,7 +81,12 @@ async fn organisation_and_user_administration_leaves_one_audit_record_per_action
         let r = admin.form(&format!("/users/{user_id}/reset-password"), &[]).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("仅显示这一次"));
-        let r = admin.form(&format!("/users/{user_id}"), &[("display_name", "测试报障人"), ("phone", "13900000000"), ("email", ""), ("is_active", "1")]).await;
+        let r = admin
+            .form(
+                &format!("/users/{user_id}"),
+                &[("display_name", "测试报障人"), ("phone", "13900000000"), ("email", ""), ("is_active", "1")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         expect(t.actions_after(before).await, &["user.create", "user.password_reset", "user.update"]);
     }
@@ -62,16 +97,29 @@ async fn security_administrator_assigns_admin_posts_and_separation_holds() {
     let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
     let mut sec = t.login("jb.secadmin").await;
     let unit01 = t.app.store.user_by_username("jb.unit01").await.expect("read").expect("user").id;
-    let r = sec.json(Method::PUT, &format!("/api/v1/users/{unit01}/posts"), json!({ "posts": ["system_admin", "audit_admin"] })).await;
+    let r = sec
+        .json(
+            Method::PUT,
+            &format!("/api/v1/users/{unit01}/posts"),
+            json!({ "posts": ["system_admin", "audit_admin"] }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.json()["fields"][0]["message"].as_str().expect("message").contains("三员分立"));
     let r = sec.json(Method::PUT, &format!("/api/v1/users/{unit01}/posts"), json!({ "posts": ["audit_admin"] })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // The security administrator unlocks; the policy page edits a new version.
     let mut fields = [
-        ("password_min_length", "10"), ("password_history_count", "5"), ("password_max_age_days", "90"), ("lockout_threshold", "5"),
-        ("lockout_minutes", "30"), ("session_idle_minutes", "15"), ("session_absolute_hours", "12"),
-        ("password_require_upper", "1"), ("password_require_lower", "1"), ("password_require_special", "1"),
+        ("password_min_length", "10"),
+        ("password_history_count", "5"),
+        ("password_max_age_days", "90"),
+        ("lockout_threshold", "5"),
+        ("lockout_minutes", "30"),
+        ("session_idle_minutes", "15"),
+        ("session_absolute_hours", "12"),
+        ("password_require_upper", "1"),
+        ("password_require_lower", "1"),
+        ("password_require_special", "1"),
     ];
     fields[0].1 = "6";
     let before = t.audit_head().await;
@@ -92,12 +140,31 @@ async fn security_administrator_assigns_admin_posts_and_separation_holds() {
 async fn job_descriptions_are_versioned_and_earlier_versions_stay() {
     for t in TestApp::all().await {
         let mut m = t.login("jb.manager").await;
-        let r = m.form("/posts/technician", &[("title", "技术员岗位职责说明书（2027 版）"), ("content", "新增：校准记录逐项填写。"), ("change_note", "年度修订")]).await;
+        let r = m
+            .form(
+                "/posts/technician",
+                &[
+                    ("title", "技术员岗位职责说明书（2027 版）"),
+                    ("content", "新增：校准记录逐项填写。"),
+                    ("change_note", "年度修订"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = m.get("/posts/technician").await;
-        assert!(page.body.contains("v2") && page.body.contains("v1") && page.body.contains("年度修订"), "{:?}", t.db.engine);
+        assert!(
+            page.body.contains("v2") && page.body.contains("v1") && page.body.contains("年度修订"),
+            "{:?}",
+            t.db.engine
+        );
         let api = m.get("/api/v1/job-descriptions").await.json();
-        let versions: Vec<_> = api["items"].as_array().expect("items").iter().filter(|j| j["post"] == "technician").map(|j| j["version"].as_i64()).collect();
+        let versions: Vec<_> = api["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|j| j["post"] == "technician")
+            .map(|j| j["version"].as_i64())
+            .collect();
         assert_eq!(versions, vec![Some(2), Some(1)]);
     }
 }
@@ -150,15 +217,26 @@ async fn audit_administrator_reads_exports_and_verifies_the_chain() {
 async fn every_response_carries_the_security_headers() {
     let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
     let mut c = t.login("jb.manager").await;
-    for path in ["/login", "/dashboard", "/orgs", "/api/v1/me", "/static/app.css", "/healthz", "/nope", "/api/openapi.json"] {
+    for path in
+        ["/login", "/dashboard", "/orgs", "/api/v1/me", "/static/app.css", "/healthz", "/nope", "/api/openapi.json"]
+    {
         let r = c.get(path).await;
         let h = |n: &str| r.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
         let csp = h("content-security-policy");
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"), "{path}");
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("object-src 'none'")
+                && csp.contains("base-uri 'none'"),
+            "{path}"
+        );
         assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
         if !r.status.is_redirection() {
-            assert!(h("content-type").contains("charset=utf-8") || h("content-type").starts_with("application/json"), "{path}: {}", h("content-type"));
+            assert!(
+                h("content-type").contains("charset=utf-8") || h("content-type").starts_with("application/json"),
+                "{path}: {}",
+                h("content-type")
+            );
         }
     }
     let r = c.get("/dashboard").await;
@@ -185,13 +263,22 @@ async fn an_empty_installation_offers_the_demo_park() {
     store.migrate().await.expect("migrate");
     let app = parkops_app::App {
         store: std::sync::Arc::new(store),
-        clock: std::sync::Arc::new(parkops_app::clock::ManualClock::new(parkops_domain::time::Timestamp::from_millis(1_767_225_600_000))),
+        clock: std::sync::Arc::new(parkops_app::clock::ManualClock::new(parkops_domain::time::Timestamp::from_millis(
+            1_767_225_600_000,
+        ))),
         audit_key: std::sync::Arc::new(parkops_domain::audit::SigningKey::from_seed([1; 32])),
         audit_origin: "t".into(),
         checkpoint_every: 100,
     };
     let router = parkops_web::router(app.clone(), parkops_web::WebConfig { secure_cookies: false });
-    let t = crate::support::TestApp { app, clock: std::sync::Arc::new(parkops_app::clock::ManualClock::new(parkops_domain::time::Timestamp::from_millis(0))), router, db };
+    let t = crate::support::TestApp {
+        app,
+        clock: std::sync::Arc::new(parkops_app::clock::ManualClock::new(parkops_domain::time::Timestamp::from_millis(
+            0,
+        ))),
+        router,
+        db,
+    };
     let mut c = t.client();
     assert_eq!(c.get("/").await.location(), "/setup");
     assert!(c.get("/setup").await.body.contains("载入演示数据"));
@@ -207,13 +294,20 @@ async fn an_empty_installation_offers_the_demo_park() {
 #[test]
 fn resource_files_are_complete() {
     let keys = |text: &str| -> std::collections::BTreeSet<String> {
-        text.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned())).filter(|k| !k.is_empty() && !k.starts_with('#')).collect()
+        text.lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned()))
+            .filter(|k| !k.is_empty() && !k.starts_with('#'))
+            .collect()
     };
     let zh = keys(include_str!("../../locales/zh-CN/main.ftl"));
     let en = keys(include_str!("../../locales/en/main.ftl"));
     assert_eq!(zh.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&String>::new());
     let mut used = std::collections::BTreeSet::new();
-    let dirs = [concat!(env!("CARGO_MANIFEST_DIR"), "/templates"), concat!(env!("CARGO_MANIFEST_DIR"), "/src"), concat!(env!("CARGO_MANIFEST_DIR"), "/../parkops-app/src")];
+    let dirs = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../parkops-app/src"),
+    ];
     let mut files = Vec::new();
     for d in dirs {
         let mut stack = vec![std::path::PathBuf::from(d)];
@@ -231,10 +325,16 @@ fn resource_files_are_complete() {
                 used.insert(key);
             }
         }
-        for marker in [".t(\"", ".ta(\"", "Chrome::new(&ctx, \"", "Chrome::new(ctx, \"", "under(\"", "FieldError::new(\""] {
+        for marker in
+            [".t(\"", ".ta(\"", "Chrome::new(&ctx, \"", "Chrome::new(ctx, \"", "under(\"", "FieldError::new(\""]
+        {
             for part in text.split(marker).skip(1) {
                 let key = part.split('"').next().unwrap_or("");
-                if !key.is_empty() && !key.contains('{') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && key.contains('-') {
+                if !key.is_empty()
+                    && !key.contains('{')
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && key.contains('-')
+                {
                     used.insert(key.to_owned());
                 }
             }
@@ -252,7 +352,17 @@ fn resource_files_are_complete() {
     for c in parkops_domain::access::Capability::ALL {
         assert!(zh.contains(&format!("cap-{}", c.code().replace('.', "-"))), "{c:?}");
     }
-    for r in ["too_short", "too_long", "missing_upper", "missing_lower", "missing_digit", "missing_special", "common", "contains_username", "reused"] {
+    for r in [
+        "too_short",
+        "too_long",
+        "missing_upper",
+        "missing_lower",
+        "missing_digit",
+        "missing_special",
+        "common",
+        "contains_username",
+        "reused",
+    ] {
         assert!(zh.contains(&format!("err-password-{r}")));
     }
 }

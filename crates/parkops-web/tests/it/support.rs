@@ -82,7 +82,14 @@ impl TestApp {
             SECRETS.lock().expect("lock").push((format!("{}|{username}", self.db.url), secret));
         } else if to == "/login/totp" {
             let key = format!("{}|{username}", self.db.url);
-            let secret = SECRETS.lock().expect("lock").iter().rev().find(|(u, _)| *u == key).map(|(_, s)| s.clone()).expect("enrolled before");
+            let secret = SECRETS
+                .lock()
+                .expect("lock")
+                .iter()
+                .rev()
+                .find(|(u, _)| *u == key)
+                .map(|(_, s)| s.clone())
+                .expect("enrolled before");
             self.advance(chrono::Duration::seconds(31));
             let page = c.get("/login/totp").await;
             c.csrf = page.between("name=\"csrf\" value=\"", "\"").to_owned();
@@ -197,7 +204,11 @@ impl Client {
     }
 
     pub async fn bearer(&mut self, method: Method, path: &str, token: &str, body: Option<serde_json::Value>) -> Reply {
-        let b = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}")).header(header::CONTENT_TYPE, "application/json");
+        let b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
         let req = b.body(body.map_or_else(Body::empty, |v| Body::from(v.to_string()))).expect("request");
         self.send(req).await
     }
