@@ -78,3 +78,21 @@ async fn tls_serves_https_with_the_given_certificate_on_a_public_address() {
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
 }
+
+#[test]
+fn every_setting_can_come_from_the_environment() {
+    let inst = Installation::sqlite();
+    let mut cmd = crate::helpers::parkops();
+    cmd.arg("serve")
+        .env("PARKOPS_LISTEN", "0.0.0.0:0")
+        .env("PARKOPS_ALLOW_PLAIN_HTTP", "yes")
+        .env("PARKOPS_DATA_DIR", &inst.data_dir)
+        .env("PARKOPS_CHECKPOINT_INTERVAL", "1h")
+        .env("PARKOPS_LOG_FORMAT", "json");
+    let server = Server::start(cmd);
+    let addr = server.address("web");
+    assert!(addr.ip().is_unspecified(), "{addr}");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(inst.data_dir.join("parkops.db").exists(), "the data directory came from PARKOPS_DATA_DIR");
+}
