@@ -106,11 +106,11 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_default()
 }
 
-/// Refuses cross-site state changes by cookie: `Sec-Fetch-Site: cross-site`, or an `Origin`
-/// that is not this host (ASVS V3.5).
+/// Refuses cross-site state changes (ASVS V3.5). Browsers that send `Sec-Fetch-Site` are
+/// judged by it; otherwise by `Origin` against `Host` (`Origin: null` is refused then).
 fn is_cross_site(headers: &HeaderMap) -> bool {
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -254,6 +254,12 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(is_cross_site(&h));
+        // Chromium sends `Origin: null` with `Sec-Fetch-Site: same-origin` under some referrer policies.
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!is_cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+        assert!(is_cross_site(&h), "a sibling site is not this origin");
     }
 
     #[test]

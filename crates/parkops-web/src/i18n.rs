@@ -38,16 +38,13 @@ impl Lang {
         }
     }
 
-    /// From a cookie value or an `Accept-Language` header; anything unknown is Chinese.
+    /// From the `lang` cookie the user set with the language switch. Chinese is the default
+    /// whatever the browser's own locale: park consoles are set up in many ways, and the
+    /// standard's users work in Chinese; English is an explicit choice.
     #[must_use]
-    pub fn pick(cookie: Option<&str>, accept_language: Option<&str>) -> Self {
+    pub fn pick(cookie: Option<&str>, _accept_language: Option<&str>) -> Self {
         match cookie {
-            Some("en") => return Self::En,
-            Some("zh-CN") => return Self::ZhCn,
-            _ => {}
-        }
-        match accept_language {
-            Some(a) if a.trim_start().to_ascii_lowercase().starts_with("en") => Self::En,
+            Some("en") => Self::En,
             _ => Self::ZhCn,
         }
     }

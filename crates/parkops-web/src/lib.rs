@@ -147,7 +147,7 @@ fn with_headers(router: Router, secure: bool) -> Router {
         ))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set(header::REFERRER_POLICY, "same-origin"))
         .layer(set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"))
         .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"));
     if secure {

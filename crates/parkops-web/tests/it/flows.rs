@@ -230,7 +230,7 @@ async fn every_response_carries_the_security_headers() {
                 && csp.contains("base-uri 'none'"),
             "{path}"
         );
-        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(h("referrer-policy"), "same-origin", "{path}");
         if !r.status.is_redirection() {
             assert!(
                 h("content-type").contains("charset=utf-8") || h("content-type").starts_with("application/json"),

@@ -3,5 +3,6 @@
 
 mod access;
 mod auth;
+mod browser;
 mod flows;
 mod support;

@@ -1,0 +1,143 @@
+//! A real browser: headless Chromium (Debian's `chromium` and `chromedriver`) logs in, in
+//! Chinese, and sees the dashboard, on a desktop and a phone-sized window. With
+//! `PARKOPS_SCREENSHOTS=<dir>` it also saves a screenshot of every page for people to look at.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts chromedriver and waits for its "started successfully" line (no polling, no sleeps).
+fn start_driver() -> Option<(Driver, u16)> {
+    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(path) = path else {
+        assert!(
+            !parkops_testkit::is_ci(),
+            "CI=true but chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("NOTE: chromedriver not installed; the browser test did not run");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let mut child = Command::new(path)
+        .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let out = child.stdout.take().expect("stdout");
+    let ready = BufReader::new(out).lines().take(20).map_while(Result::ok).any(|l| l.contains("started successfully"));
+    assert!(ready, "chromedriver did not start");
+    Some((Driver(child), port))
+}
+
+async fn browser(driver_port: u16) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=zh-CN", "--window-size=1366,900"],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("webdriver session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
+    let Some((_driver, driver_port)) = start_driver() else { return };
+    let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
+    // A real listener: the browser talks HTTP to it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let b = browser(driver_port).await;
+    b.goto(&format!("{base}/login")).await.expect("login page");
+    assert_eq!(b.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text"), "用户登录");
+    b.find(Locator::Css("input[name=username]")).await.expect("username").send_keys("jb.manager").await.expect("type");
+    b.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    b.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("click");
+    let found = b.wait().for_element(Locator::Css("main h1")).await;
+    let Ok(h1) = found else {
+        panic!("no dashboard after login at {:?}: {}", b.current_url().await, b.source().await.unwrap_or_default());
+    };
+    let h1 = h1.text().await.expect("text");
+    assert_eq!(h1, "工作台");
+    let side = b.find(Locator::Css(".sidebar")).await.expect("side nav").text().await.expect("text");
+    assert!(side.contains("组织机构") && side.contains("岗位与职责"), "{side}");
+    let shots = std::env::var("PARKOPS_SCREENSHOTS").ok();
+    if let Some(dir) = &shots {
+        std::fs::create_dir_all(dir).expect("screenshot dir");
+        for (name, path) in [
+            ("dashboard", "/dashboard"),
+            ("orgs", "/orgs"),
+            ("org", "/orgs?org_type=product_vendor"),
+            ("users", "/users"),
+            ("posts", "/posts"),
+            ("post", "/posts/technician"),
+            ("me", "/me"),
+            ("apidocs", "/api/docs"),
+            ("user-new", "/users/new"),
+        ] {
+            b.goto(&format!("{base}{path}")).await.expect("page");
+            std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.expect("shot")).expect("write");
+        }
+    }
+    // On a phone the navigation folds behind the menu button and the page still reads.
+    b.set_window_size(390, 844).await.expect("resize");
+    b.goto(&format!("{base}/dashboard")).await.expect("dashboard");
+    let menu = b.find(Locator::Css(".menu-button")).await.expect("menu button");
+    assert!(menu.is_displayed().await.expect("visible"), "the menu button shows on a phone");
+    if let Some(dir) = &shots {
+        std::fs::write(format!("{dir}/phone-dashboard.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.goto(&format!("{base}/users")).await.expect("users");
+        std::fs::write(format!("{dir}/phone-users.png"), b.screenshot().await.expect("shot")).expect("write");
+    }
+    b.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_of_the_login_and_administration_pages() {
+    let Some(dir) = std::env::var("PARKOPS_SCREENSHOTS").ok() else { return };
+    let Some((_driver, driver_port)) = start_driver() else { return };
+    let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let b = browser(driver_port).await;
+    b.goto(&format!("{base}/login")).await.expect("login");
+    std::fs::write(format!("{dir}/login.png"), b.screenshot().await.expect("shot")).expect("write");
+    b.find(Locator::Css("input[name=username]")).await.expect("u").send_keys("jb.sysadmin").await.expect("type");
+    b.find(Locator::Css("input[name=password]")).await.expect("p").send_keys("wrong").await.expect("type");
+    b.find(Locator::Css("button[type=submit]")).await.expect("b").click().await.expect("click");
+    std::fs::write(format!("{dir}/login-error.png"), b.screenshot().await.expect("shot")).expect("write");
+    b.find(Locator::Css("input[name=password]")).await.expect("p").send_keys(PASSWORD).await.expect("type");
+    b.find(Locator::Css("button[type=submit]")).await.expect("b").click().await.expect("click");
+    b.wait().for_element(Locator::Css("#totp-secret")).await.expect("enrol page");
+    std::fs::write(format!("{dir}/totp-enrol.png"), b.screenshot().await.expect("shot")).expect("write");
+    b.close().await.expect("close");
+}
