@@ -105,6 +105,20 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let checkpoints = parkops_app::ports::Store::checkpoints(&db).await.context("cannot read the checkpoints")?;
     let text = export_checkpoints(&origin, &key, &checkpoints);
+    // The export is recorded like the one from the audit page (等保 8.1.4.3a).
+    let mut tx = parkops_app::ports::Store::begin(&db).await.context("cannot record the export")?;
+    let detail = format!("{{\"checkpoints\":{}}}", checkpoints.len());
+    let entry = parkops_app::Caller::command_line().entry(
+        "audit.checkpoints_export",
+        "audit",
+        "",
+        parkops_domain::audit::Outcome::Success,
+        detail,
+    );
+    tx.audit(entry, parkops_app::clock::Clock::now(&parkops_app::clock::SystemClock))
+        .await
+        .context("cannot record the export")?;
+    tx.commit().await.context("cannot record the export")?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -35,6 +35,12 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         }
     }
     wiring::settle_origin(&mut app, &settings.data.data_dir).await?;
+    if app.has_demo().await.context("cannot read the parks")? {
+        tracing::warn!(
+            "the demo park is present: its 95 accounts share the password published in the README; \
+             use this installation for trial only, never for a real park"
+        );
+    }
     if app.store.count_users().await.context("cannot count users")? == 0 {
         tracing::info!("empty database: the web UI offers to load the demo park");
     }
