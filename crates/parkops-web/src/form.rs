@@ -2,9 +2,13 @@
 //! CSRF token checked before a handler sees any field.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
+use parkops_domain::access::Post;
+use parkops_domain::id::{ApiTokenId, OrgId, UserId};
 
 use crate::guard::Ctx;
 
@@ -61,6 +65,39 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
                 .into_response());
         }
         Ok(form)
+    }
+}
+
+/// A value named by the last path parameter (`{id}`, `{post}`).
+pub trait PathValue: Sized {
+    /// The value, if the text names one.
+    fn from_path(text: &str) -> Option<Self>;
+}
+
+macro_rules! path_ids {
+    ($($t:ty),*) => { $(impl PathValue for $t {
+        fn from_path(text: &str) -> Option<Self> {
+            <$t>::parse(text).ok()
+        }
+    })* };
+}
+path_ids!(UserId, OrgId, ApiTokenId, Post);
+
+/// The path parameter parsed into its type; anything else is a localised 404, the same
+/// answer as for an object that does not exist or is out of the caller's scope.
+#[derive(Debug, Clone, Copy)]
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: PathValue> FromRequestParts<S> for IdPath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = parts.extensions.get::<Ctx>().cloned();
+        let raw = Path::<String>::from_request_parts(parts, state).await.map(|Path(p)| p).unwrap_or_default();
+        T::from_path(&raw).map(IdPath).ok_or_else(|| match ctx {
+            Some(c) => c.err(AppError::NotFound).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! The caller's own account and API tokens.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
 use parkops_domain::access::Capability;
@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{Body, created, ok};
 use crate::AppState;
+use crate::form::IdPath;
 use crate::guard::Ctx;
 
 /// `GET /api/v1/me`.
@@ -53,8 +54,7 @@ pub async fn token_create(State(state): State<AppState>, ctx: Ctx, Body(b): Body
 }
 
 /// `POST /api/v1/me/tokens/{id}/revoke`.
-pub async fn token_revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let Ok(id) = ApiTokenId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
+pub async fn token_revoke(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<ApiTokenId>) -> Response {
     match state.app.revoke_api_token(&ctx.caller, id).await {
         Ok(()) => ok(json!({ "revoked": true })),
         Err(e) => ctx.err(e).into_response(),

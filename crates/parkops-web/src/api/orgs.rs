@@ -1,8 +1,7 @@
 //! Organisations over the API.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use parkops_app::AppError;
 use parkops_app::org::OrgInput;
 use parkops_app::ports::{OrgFilter, PageRequest};
 use parkops_domain::id::OrgId;
@@ -10,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Body, created, ok, org_json, page_json};
 use crate::AppState;
+use crate::form::IdPath;
 use crate::guard::Ctx;
 
 /// List query.
@@ -72,8 +72,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(b): Body<OrgBo
 }
 
 /// `GET /api/v1/orgs/{id}`.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
+pub async fn show(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<OrgId>) -> Response {
     match state.app.get_org(&ctx.caller, id).await {
         Ok(o) => ok(org_json(&o)),
         Err(e) => ctx.err(e).into_response(),
@@ -84,10 +83,9 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrgId>,
     Body(b): Body<OrgBody>,
 ) -> Response {
-    let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     match state.app.update_org(&ctx.caller, id, b.into()).await {
         Ok(o) => ok(org_json(&o)),
         Err(e) => ctx.err(e).into_response(),

@@ -1,8 +1,7 @@
 //! Users and posts over the API.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use parkops_app::AppError;
 use parkops_app::ports::{PageRequest, UserFilter};
 use parkops_app::user::{NewUser, ProfileInput};
 use parkops_domain::access::Post;
@@ -12,6 +11,7 @@ use serde_json::json;
 
 use super::{Body, created, ok, page_json, user_json};
 use crate::AppState;
+use crate::form::IdPath;
 use crate::guard::Ctx;
 
 /// List query.
@@ -74,16 +74,8 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(b): Body<Creat
     }
 }
 
-fn parse(ctx: &Ctx, id: &str) -> Result<UserId, Box<Response>> {
-    UserId::parse(id).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
-}
-
 /// `GET /api/v1/users/{id}`.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn show(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>) -> Response {
     match state.app.get_user(&ctx.caller, id).await {
         Ok(u) => ok(user_json(&u)),
         Err(e) => ctx.err(e).into_response(),
@@ -106,13 +98,9 @@ pub struct ProfileBody {
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Body(b): Body<ProfileBody>,
 ) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     let input = ProfileInput { display_name: b.display_name, phone: b.phone, email: b.email, is_active: b.is_active };
     match state.app.update_user(&ctx.caller, id, input).await {
         Ok(u) => ok(user_json(&u)),
@@ -131,13 +119,9 @@ pub struct PostsBody {
 pub async fn posts(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Body(b): Body<PostsBody>,
 ) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     match state.app.assign_posts(&ctx.caller, id, &b.posts).await {
         Ok(u) => ok(user_json(&u)),
         Err(e) => ctx.err(e).into_response(),
@@ -145,11 +129,7 @@ pub async fn posts(
 }
 
 /// `POST /api/v1/users/{id}/reset-password`.
-pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>) -> Response {
     match state.app.reset_password(&ctx.caller, id).await {
         Ok(p) => ok(json!({ "password": p, "must_change_password": true })),
         Err(e) => ctx.err(e).into_response(),
@@ -157,11 +137,7 @@ pub async fn reset_password(State(state): State<AppState>, ctx: Ctx, Path(id): P
 }
 
 /// `POST /api/v1/users/{id}/unlock`.
-pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn unlock(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>) -> Response {
     match state.app.unlock_user(&ctx.caller, id).await {
         Ok(()) => ok(json!({ "unlocked": true })),
         Err(e) => ctx.err(e).into_response(),
@@ -169,11 +145,7 @@ pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 /// `POST /api/v1/users/{id}/reset-totp`.
-pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>) -> Response {
     match state.app.reset_totp(&ctx.caller, id).await {
         Ok(()) => ok(json!({ "reset": true })),
         Err(e) => ctx.err(e).into_response(),
@@ -181,11 +153,7 @@ pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<
 }
 
 /// `POST /api/v1/users/{id}/end-sessions`.
-pub async fn end_sessions(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let id = match parse(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn end_sessions(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>) -> Response {
     match state.app.end_sessions(&ctx.caller, id).await {
         Ok(n) => ok(json!({ "ended": n })),
         Err(e) => ctx.err(e).into_response(),

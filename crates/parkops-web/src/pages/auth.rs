@@ -1,7 +1,7 @@
 //! Login, second factor, password change, logout, own profile and API tokens.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{Chrome, FormState, render, render_status, see_other};
 use crate::AppState;
 use crate::error::{message, status};
-use crate::form::FormData;
+use crate::form::{FormData, IdPath};
 use crate::guard::{Ctx, session_cookie, stage_page};
 
 /// A flash key in the query (`?ok=saved`).
@@ -336,10 +336,9 @@ pub async fn token_create(State(state): State<AppState>, ctx: Ctx, form: FormDat
 pub async fn token_revoke(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ApiTokenId>,
     _form: FormData,
 ) -> Response {
-    let Ok(id) = ApiTokenId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     match state.app.revoke_api_token(&ctx.caller, id).await {
         Ok(()) => see_other("/me?ok=token_revoked"),
         Err(e) => ctx.err(e).into_response(),

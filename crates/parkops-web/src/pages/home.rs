@@ -150,18 +150,8 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
         ("mod-audit", "green", "status-ready"),
         ("mod-auth", "green", "status-ready"),
     ];
-    let planned = [
-        "nav-desk",
-        "nav-assets",
-        "nav-inspection",
-        "nav-monitoring",
-        "nav-changes",
-        "nav-suppliers",
-        "nav-backup",
-        "nav-improvement",
-    ];
     let mut modules: Vec<_> = done.iter().map(|(k, tone, s)| (i.t(k), (*tone).to_owned(), i.t(s))).collect();
-    modules.extend(planned.iter().map(|k| (i.t(k), "grey".to_owned(), i.t("nav-planned"))));
+    modules.extend(super::PLANNED.iter().map(|k| (i.t(k), "grey".to_owned(), i.t("nav-planned"))));
     render(&DashboardPage {
         c: Chrome::new(&ctx, "nav-dashboard", "/dashboard"),
         stats,

@@ -86,7 +86,7 @@ pub struct Chrome {
 }
 
 /// The modules of the standard still to be built, shown greyed in the navigation.
-const PLANNED: [&str; 8] = [
+pub(crate) const PLANNED: [&str; 8] = [
     "nav-desk",
     "nav-assets",
     "nav-inspection",

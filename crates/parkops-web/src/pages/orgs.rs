@@ -1,7 +1,7 @@
 //! Organisation pages.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Chrome, FormState, Pager, org_type_label, posts_label, render, render_status, see_other};
 use crate::AppState;
-use crate::form::FormData;
+use crate::form::{FormData, IdPath};
 use crate::guard::Ctx;
 use crate::i18n::I18n;
 
@@ -177,10 +177,9 @@ struct ShowPage {
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrgId>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
     let o = match state.app.get_org(&ctx.caller, id).await {
         Ok(o) => o,
         Err(e) => return ctx.err(e).into_response(),
@@ -217,8 +216,7 @@ pub async fn show(
 }
 
 /// `GET /orgs/{id}/edit`.
-pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
+pub async fn edit(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<OrgId>) -> Response {
     match state.app.get_org(&ctx.caller, id).await {
         Ok(o) => {
             let c = Chrome::new(&ctx, "org-edit", "/orgs").under("nav-orgs", "/orgs");
@@ -229,8 +227,7 @@ pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 }
 
 /// `POST /orgs/{id}`.
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, form: FormData) -> Response {
-    let Ok(id) = OrgId::parse(&id) else { return ctx.err(AppError::NotFound).into_response() };
+pub async fn update(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<OrgId>, form: FormData) -> Response {
     match state.app.update_org(&ctx.caller, id, input(&form)).await {
         Ok(o) => see_other(&format!("/orgs/{}?ok=saved", o.id)),
         Err(AppError::Invalid(errors)) => {

@@ -1,7 +1,7 @@
 //! Posts and their versioned job descriptions (岗位职责说明书, R-8.1.1).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
@@ -10,7 +10,7 @@ use parkops_domain::access::{Capability, Post};
 
 use super::{Chrome, FormState, render, render_status, see_other};
 use crate::AppState;
-use crate::form::FormData;
+use crate::form::{FormData, IdPath};
 use crate::guard::Ctx;
 use crate::pages::auth::Flash;
 
@@ -75,21 +75,13 @@ struct ShowPage {
     can_edit: bool,
 }
 
-fn parse_post(ctx: &Ctx, code: &str) -> Result<Post, Box<Response>> {
-    Post::parse(code).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
-}
-
 /// `GET /posts/{post}`: all versions, newest first.
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(code): Path<String>,
+    IdPath(post): IdPath<Post>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let post = match parse_post(&ctx, &code) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
     let jds = match state.app.job_descriptions(&ctx.caller).await {
         Ok(j) => j,
         Err(e) => return ctx.err(e).into_response(),
@@ -123,11 +115,7 @@ struct FormPage {
 }
 
 /// `GET /posts/{post}/edit`: the form starts from the current version.
-pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>) -> Response {
-    let post = match parse_post(&ctx, &code) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+pub async fn edit(State(state): State<AppState>, ctx: Ctx, IdPath(post): IdPath<Post>) -> Response {
     let latest = state
         .app
         .job_descriptions(&ctx.caller)
@@ -143,10 +131,16 @@ pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
 }
 
 /// `POST /posts/{post}`.
-pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>, form: FormData) -> Response {
+pub async fn publish(State(state): State<AppState>, ctx: Ctx, IdPath(post): IdPath<Post>, form: FormData) -> Response {
     match state
         .app
-        .publish_job_description(&ctx.caller, &code, form.get("title"), form.get("content"), form.get("change_note"))
+        .publish_job_description(
+            &ctx.caller,
+            post.code(),
+            form.get("title"),
+            form.get("content"),
+            form.get("change_note"),
+        )
         .await
     {
         Ok(j) => see_other(&format!("/posts/{}?ok=published", j.post.code())),
@@ -157,7 +151,7 @@ pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(code): Path<S
                 .with("change_note", form.get("change_note"))
                 .errors(&ctx.i, &errors);
             let c = Chrome::new(&ctx, "jd-new-version", "/posts").under("nav-posts", "/posts");
-            render_status(StatusCode::BAD_REQUEST, &FormPage { c, f, post: code })
+            render_status(StatusCode::BAD_REQUEST, &FormPage { c, f, post: post.code().to_owned() })
         }
         Err(e) => ctx.err(e).into_response(),
     }

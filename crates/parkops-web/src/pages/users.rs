@@ -1,7 +1,7 @@
 //! User and post-assignment pages (R-8.1.1; 等保 8.1.4.2).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parkops_app::AppError;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Chrome, FormState, Pager, posts_label, render, render_status, see_other};
 use crate::AppState;
-use crate::form::FormData;
+use crate::form::{FormData, IdPath};
 use crate::guard::Ctx;
 use crate::i18n::I18n;
 
@@ -260,21 +260,13 @@ async fn show_page(
     render_status(code, &page)
 }
 
-fn user_id(ctx: &Ctx, id: &str) -> Result<UserId, Box<Response>> {
-    UserId::parse(id).map_err(|_| Box::new(ctx.err(AppError::NotFound).into_response()))
-}
-
 /// `GET /users/{id}`.
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     match state.app.get_user(&ctx.caller, id).await {
         Ok(u) => show_page(&state, &ctx, &u, String::new(), FormState::new(), q.ok.as_deref()).await,
         Err(e) => ctx.err(e).into_response(),
@@ -311,11 +303,7 @@ async fn after(
 }
 
 /// `POST /users/{id}`.
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, form: FormData) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn update(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>, form: FormData) -> Response {
     let input = ProfileInput {
         display_name: form.get("display_name").to_owned(),
         phone: form.get("phone").to_owned(),
@@ -327,11 +315,7 @@ pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 /// `POST /users/{id}/posts`.
-pub async fn posts(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, form: FormData) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn posts(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>, form: FormData) -> Response {
     let r = state.app.assign_posts(&ctx.caller, id, &form.all("posts")).await.map(|_| ());
     after(&state, &ctx, id, r, Some(&form), "posts_saved").await
 }
@@ -340,13 +324,9 @@ pub async fn posts(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
 pub async fn reset_password(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     _form: FormData,
 ) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     match state.app.reset_password(&ctx.caller, id).await {
         Ok(password) => match state.app.get_user(&ctx.caller, id).await {
             Ok(u) => show_page(&state, &ctx, &u, password, FormState::new(), Some("password_reset")).await,
@@ -357,21 +337,18 @@ pub async fn reset_password(
 }
 
 /// `POST /users/{id}/unlock`.
-pub async fn unlock(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn unlock(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<UserId>, _form: FormData) -> Response {
     let r = state.app.unlock_user(&ctx.caller, id).await;
     after(&state, &ctx, id, r, None, "unlocked").await
 }
 
 /// `POST /users/{id}/reset-totp`.
-pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, _form: FormData) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    IdPath(id): IdPath<UserId>,
+    _form: FormData,
+) -> Response {
     let r = state.app.reset_totp(&ctx.caller, id).await;
     after(&state, &ctx, id, r, None, "totp_reset").await
 }
@@ -380,13 +357,9 @@ pub async fn reset_totp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<
 pub async fn end_sessions(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     _form: FormData,
 ) -> Response {
-    let id = match user_id(&ctx, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
     let r = state.app.end_sessions(&ctx.caller, id).await.map(|_| ());
     after(&state, &ctx, id, r, None, "sessions_ended").await
 }

@@ -63,16 +63,20 @@ async fn browser(driver_port: u16) -> fantoccini::Client {
         .expect("webdriver session")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
-    let Some((_driver, driver_port)) = start_driver() else { return };
+/// A demo park served on a real listener (the browser talks HTTP to it), and its base URL.
+async fn serve() -> (TestApp, String) {
     let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
-    // A real listener: the browser talks HTTP to it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (t, base)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
+    let Some((_driver, driver_port)) = start_driver() else { return };
+    let (_t, base) = serve().await;
     let b = browser(driver_port).await;
     b.goto(&format!("{base}/login")).await.expect("login page");
     assert_eq!(b.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text"), "用户登录");
@@ -122,11 +126,7 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
 async fn screenshots_of_the_login_and_administration_pages() {
     let Some(dir) = std::env::var("PARKOPS_SCREENSHOTS").ok() else { return };
     let Some((_driver, driver_port)) = start_driver() else { return };
-    let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (_t, base) = serve().await;
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     let b = browser(driver_port).await;
     b.goto(&format!("{base}/login")).await.expect("login");
