@@ -179,3 +179,51 @@ async fn eleventh_login_attempt_in_a_minute_from_one_address_is_throttled() {
     assert!(statuses[..10].iter().all(|s| *s == StatusCode::UNAUTHORIZED));
     assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn an_initial_password_must_be_changed_at_first_login() {
+    for t in TestApp::all().await {
+        let mut admin = t.login("jb.sysadmin").await;
+        let org = t.app.store.user_by_username("jb.tech01").await.expect("read").expect("user").org_id;
+        let r = admin
+            .json(
+                Method::POST,
+                "/api/v1/users",
+                json!({ "org_id": org.to_string(), "username": "jb.newtech", "display_name": "新技术员", "posts": ["technician"] }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let initial = r.json()["initial_password"].as_str().expect("password").to_owned();
+        let mut c = t.client();
+        let r = c.form("/login", &[("username", "jb.newtech"), ("password", &initial)]).await;
+        assert_eq!(r.location(), "/password", "{:?}", t.db.engine);
+        // Only the password change is open until it is done.
+        assert_eq!(c.get("/dashboard").await.location(), "/password");
+        let page = c.get("/password").await;
+        assert!(page.body.contains("请先修改密码"));
+        c.csrf = page.between("name=\"csrf\" value=\"", "\"").to_owned();
+        let r = c
+            .form(
+                "/password",
+                &[
+                    ("current_password", &initial),
+                    ("new_password", "Tech#Start2026"),
+                    ("confirm_password", "Tech#Start2026"),
+                ],
+            )
+            .await;
+        assert_eq!(r.location(), "/dashboard?ok=password_changed");
+        assert_eq!(c.get("/dashboard").await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_password_older_than_the_policy_allows_must_be_changed() {
+    let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
+    t.advance(chrono::Duration::days(91));
+    let mut c = t.client();
+    let r = c.form("/login", &[("username", "jb.op05"), ("password", PASSWORD)]).await;
+    assert_eq!(r.location(), "/password");
+    let r = c.json(Method::GET, "/api/v1/me", json!({})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the API is closed until the change too");
+}
