@@ -1,0 +1,68 @@
+//! ParkOps benchmarks: the four foundation figures of `docs/benchmarks.md`.
+//!
+//! Each subcommand sets up its own fresh data (a SQLite file in a temporary directory, a
+//! PostgreSQL schema of its own, or a spawned `parkops serve` on a loopback port), measures a
+//! bounded number of operations, prints a result table and removes what it created. Nothing
+//! leaves 127.0.0.1. This crate is a tool, not a library: nothing depends on it.
+
+mod append;
+mod fixture;
+mod login;
+mod memory;
+mod report;
+mod server;
+mod verify;
+mod work;
+
+use clap::{Parser, Subcommand};
+
+/// ParkOps benchmarks (docs/benchmarks.md).
+#[derive(Debug, Parser)]
+#[command(name = "parkops-bench", about)]
+struct Cli {
+    /// The figure to measure.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The figures.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Durable audit append rate: chained audit transactions vs plain single-row insert transactions.
+    AuditAppend(append::AppendArgs),
+    /// Full verification rate of the audit chain vs raw SHA-256 over the same bytes.
+    Verify(verify::VerifyArgs),
+    /// Login latency: argon2 verification, the login use case in process, and real HTTP logins.
+    Login(login::LoginArgs),
+    /// Resident memory of an idle `parkops serve --demo`.
+    IdleMemory(memory::MemoryArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::AuditAppend(args) => append::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
+        Command::Login(args) => login::run(args).await,
+        Command::IdleMemory(args) => memory::run(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn counts_are_bounded() {
+        assert!(Cli::try_parse_from(["parkops-bench", "login", "--http-logins", "11"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "audit-append", "--rows", "100000000"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "verify", "--records", "1000"]).is_ok());
+    }
+}
