@@ -10,8 +10,11 @@
 
 pub mod access;
 pub mod audit;
+pub mod calendar;
 pub mod id;
 pub mod org;
 pub mod password;
 pub mod session;
+pub mod sla;
+pub mod ticket;
 pub mod time;
