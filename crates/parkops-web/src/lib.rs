@@ -134,6 +134,30 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
     }
 }
 
+/// A request id for every request that comes without one (UUIDv7), echoed in the response
+/// and carried into the audit record and the request log.
+#[derive(Clone, Copy, Debug, Default)]
+struct NewRequestId;
+
+impl tower_http::request_id::MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// Request ids and a request log line per request, with method, path, status and latency.
+fn with_request_ids(router: Router) -> Router {
+    let trace =
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        });
+    router
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(NewRequestId))
+}
+
 /// Security headers on every response (ASVS V3.4; G17).
 fn with_headers(router: Router, secure: bool) -> Router {
     let set = |name: HeaderName, value: &'static str| {
@@ -176,7 +200,7 @@ pub fn routers(app: App, config: WebConfig) -> (Router, Router) {
     }
     let router =
         router.fallback(pages::not_found).with_state(state).layer(axum::extract::DefaultBodyLimit::max(1024 * 1024));
-    (with_headers(router, secure), metrics_router(metrics))
+    (with_request_ids(with_headers(router, secure)), metrics_router(metrics))
 }
 
 /// Registry method to axum method, for tests that walk the registry.

@@ -119,17 +119,26 @@ async fn administrators_must_enrol_totp_and_codes_are_single_use() {
     let r = c.json(Method::GET, "/api/v1/me", json!({})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     drop(c);
-    let admin = t.login("jb.secadmin").await;
-    drop(admin);
-    // Next login asks for the code; the same code cannot be used twice.
+    // Enrol, then log in once more with a fresh code (the harness answers the TOTP step).
+    drop(t.login("jb.secadmin").await);
+    drop(t.login("jb.secadmin").await);
+    let secret = t.totp_secret("jb.secadmin");
+    let used = parkops_app::secret::totp_code(&secret, t.unix_seconds()).expect("code");
+    // The same code again, within its 30-second step: refused as already used.
     let mut c = t.client();
     c.form("/login", &[("username", "jb.secadmin"), ("password", PASSWORD)]).await;
     let page = c.get("/login/totp").await;
-    let csrf = page.between("name=\"csrf\" value=\"", "\"").to_owned();
-    c.csrf = csrf;
+    c.csrf = page.between("name=\"csrf\" value=\"", "\"").to_owned();
+    let replay = c.form("/login/totp", &[("code", &used)]).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST);
+    assert!(replay.body.contains("动态口令不正确或已使用过"));
     let wrong = c.form("/login/totp", &[("code", "000000")]).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
-    assert!(wrong.body.contains("动态口令不正确"));
+    // The next step's code is accepted.
+    t.advance(chrono::Duration::seconds(30));
+    let next = parkops_app::secret::totp_code(&secret, t.unix_seconds()).expect("code");
+    let ok = c.form("/login/totp", &[("code", &next)]).await;
+    assert_eq!((ok.status, ok.location().as_str()), (StatusCode::SEE_OTHER, "/dashboard"));
 }
 
 #[tokio::test]

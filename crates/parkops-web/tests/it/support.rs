@@ -101,6 +101,12 @@ impl TestApp {
         c
     }
 
+    /// The TOTP secret a user enrolled during this test.
+    pub fn totp_secret(&self, username: &str) -> String {
+        let key = format!("{}|{username}", self.db.url);
+        SECRETS.lock().expect("lock").iter().rev().find(|(u, _)| *u == key).map(|(_, s)| s.clone()).expect("enrolled")
+    }
+
     pub async fn audit_head(&self) -> i64 {
         self.app.store.audit_head().await.expect("head").0
     }
