@@ -235,10 +235,10 @@ pub async fn guard(
     let mut response = next.run(req).await;
     // A refusal from inside a use case (object out of scope, an administrator post the caller
     // may not grant, a form without its CSRF token) is recorded like the guard's own.
-    if response.status() == StatusCode::FORBIDDEN {
-        if let Err(e) = app.record_denial(&caller, spec.path, "object_scope").await {
-            tracing::error!(error = %e, "cannot record a refusal");
-        }
+    if response.status() == StatusCode::FORBIDDEN
+        && let Err(e) = app.record_denial(&caller, spec.path, "object_scope").await
+    {
+        tracing::error!(error = %e, "cannot record a refusal");
     }
     state.metrics.observe(spec, response.status().as_u16(), started.elapsed());
     if authenticated {
