@@ -12,6 +12,7 @@ pub mod access;
 pub mod audit;
 pub mod calendar;
 pub mod id;
+pub mod notify;
 pub mod org;
 pub mod password;
 pub mod session;
