@@ -139,11 +139,19 @@ pub enum Capability {
     AuditExport,
     /// Verify the record chain.
     AuditVerify,
+    /// Report a fault and follow one's own tickets (the reporter portal).
+    TicketReport,
+    /// Read tickets (the whole park, or those of one's own organisation).
+    TicketView,
+    /// Work tickets: acknowledge, start, wait, resolve, assign, escalate, comment, attach.
+    TicketWork,
+    /// Run the desk: close tickets outright, edit SLA targets, the calendar and support lines.
+    TicketManage,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 18] = [
         Self::DashboardView,
         Self::OrgView,
         Self::OrgManage,
@@ -158,6 +166,10 @@ impl Capability {
         Self::AuditView,
         Self::AuditExport,
         Self::AuditVerify,
+        Self::TicketReport,
+        Self::TicketView,
+        Self::TicketWork,
+        Self::TicketManage,
     ];
 
     /// Stable code, used in the OpenAPI document and resource files.
@@ -178,6 +190,10 @@ impl Capability {
             Self::AuditView => "audit.view",
             Self::AuditExport => "audit.export",
             Self::AuditVerify => "audit.verify",
+            Self::TicketReport => "ticket.report",
+            Self::TicketView => "ticket.view",
+            Self::TicketWork => "ticket.work",
+            Self::TicketManage => "ticket.manage",
         }
     }
 }

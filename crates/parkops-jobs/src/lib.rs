@@ -192,6 +192,10 @@ mod tests {
     use async_trait::async_trait;
     use parkops_app::StoreError;
     use parkops_app::clock::ManualClock;
+    use parkops_app::ports::desk::{
+        AttachmentRecord, CalendarRecord, NotificationRecord, SupportLineRecord, TicketEvent, TicketFilter, TicketId,
+        TicketRecord,
+    };
     use parkops_app::ports::{
         ApiTokenRecord, AuditFilter, JobDescriptionRecord, OrgFilter, Page, PageRequest, PolicyRecord, SessionRecord,
         Store, Tx, UserFilter, UserRecord,
@@ -214,6 +218,58 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused,
             "connection refused",
         )))
+    }
+
+    #[async_trait]
+    impl parkops_app::ports::desk::DeskReads for DownStore {
+        async fn ticket(&self, _: TicketId) -> Result<Option<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn ticket_by_number(&self, _: &str) -> Result<Option<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn tickets(&self, _: &TicketFilter, _: PageRequest) -> Result<Page<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn tickets_all(&self, _: &TicketFilter, _: i64) -> Result<Vec<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn tickets_to_watch(&self, _: i64) -> Result<Vec<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn tickets_resolved_before(&self, _: Timestamp, _: i64) -> Result<Vec<TicketRecord>, StoreError> {
+            Err(down())
+        }
+        async fn ticket_events(&self, _: TicketId) -> Result<Vec<TicketEvent>, StoreError> {
+            Err(down())
+        }
+        async fn ticket_pauses(&self, _: TicketId) -> Result<Vec<parkops_domain::sla::Pause>, StoreError> {
+            Err(down())
+        }
+        async fn attachments(&self, _: TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
+            Err(down())
+        }
+        async fn attachment_data(&self, _: uuid::Uuid) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError> {
+            Err(down())
+        }
+        async fn count_tickets_since(&self, _: ParkId, _: Timestamp) -> Result<i64, StoreError> {
+            Err(down())
+        }
+        async fn support_lines(&self, _: ParkId) -> Result<Vec<SupportLineRecord>, StoreError> {
+            Err(down())
+        }
+        async fn sla_policy(&self) -> Result<Option<(i64, String)>, StoreError> {
+            Err(down())
+        }
+        async fn sla_history(&self) -> Result<Vec<(i64, String, String, Timestamp)>, StoreError> {
+            Err(down())
+        }
+        async fn calendars(&self) -> Result<Vec<CalendarRecord>, StoreError> {
+            Err(down())
+        }
+        async fn notifications(&self, _: UserId, _: i64) -> Result<Vec<NotificationRecord>, StoreError> {
+            Err(down())
+        }
     }
 
     #[async_trait]

@@ -18,11 +18,11 @@ use crate::rows::{self, AUDIT_COLUMNS, USER_COLUMNS};
 use crate::{Db, Sql, map_err};
 
 impl Db {
-    async fn all(&self, sql: Sql) -> Result<Vec<AnyRow>, StoreError> {
+    pub(crate) async fn all(&self, sql: Sql) -> Result<Vec<AnyRow>, StoreError> {
         sql.build().fetch_all(&self.pool).await.map_err(map_err)
     }
 
-    async fn count(&self, sql: Sql) -> Result<i64, StoreError> {
+    pub(crate) async fn count(&self, sql: Sql) -> Result<i64, StoreError> {
         let row = sql.build().fetch_one(&self.pool).await.map_err(map_err)?;
         rows::int(&row, "n")
     }
@@ -65,12 +65,12 @@ fn select(columns: &'static str, rest: &'static str) -> Sql {
     s
 }
 
-fn like(text: &str) -> String {
+pub(crate) fn like(text: &str) -> String {
     let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-fn page_clause(sql: &mut Sql, page: PageRequest) {
+pub(crate) fn page_clause(sql: &mut Sql, page: PageRequest) {
     sql.push(" LIMIT ").bind(page.per_page).push(" OFFSET ").bind(page.offset());
 }
 

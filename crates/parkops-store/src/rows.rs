@@ -35,15 +35,15 @@ pub(crate) fn int(row: &AnyRow, c: &'static str) -> Result<i64, StoreError> {
     row.try_get::<i64, _>(c).map_err(unavailable)
 }
 
-fn opt_int(row: &AnyRow, c: &'static str) -> Result<Option<i64>, StoreError> {
+pub(crate) fn opt_int(row: &AnyRow, c: &'static str) -> Result<Option<i64>, StoreError> {
     row.try_get::<Option<i64>, _>(c).map_err(unavailable)
 }
 
-fn time(row: &AnyRow, c: &'static str) -> Result<Timestamp, StoreError> {
+pub(crate) fn time(row: &AnyRow, c: &'static str) -> Result<Timestamp, StoreError> {
     int(row, c).map(Timestamp::from_millis)
 }
 
-fn flag(row: &AnyRow, c: &'static str) -> Result<bool, StoreError> {
+pub(crate) fn flag(row: &AnyRow, c: &'static str) -> Result<bool, StoreError> {
     int(row, c).map(|v| v != 0)
 }
 

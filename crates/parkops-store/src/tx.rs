@@ -19,7 +19,7 @@ use crate::{Db, Sql, map_err};
 
 /// A write transaction holding the writer gate, with the chain head read inside it.
 pub(crate) struct DbTx {
-    tx: sqlx::Transaction<'static, Any>,
+    pub(crate) tx: sqlx::Transaction<'static, Any>,
     head: (i64, Hash),
     audited: bool,
     _gate: tokio::sync::OwnedMutexGuard<()>,
@@ -41,11 +41,11 @@ impl DbTx {
         Ok(Self { tx, head, audited: false, _gate: gate })
     }
 
-    async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
+    pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
         sql.build().execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
-    async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
+    pub(crate) async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
         match self.exec(sql).await? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),

@@ -54,6 +54,21 @@ pub fn code(e: &AppError) -> &'static str {
 pub fn message(i: &I18n, e: &AppError) -> String {
     match e {
         AppError::Locked { minutes } => i.ta("err-locked", &[("minutes", minutes.to_string())]),
+        // A conflict may name its message: `err-…` or `err-ticket-transition:<state>:<action>`.
+        AppError::Conflict(key) if key.starts_with("err-") => {
+            let mut parts = key.split(':');
+            let key = parts.next().unwrap_or_default();
+            match (parts.next(), parts.next()) {
+                (Some(state), Some(action)) => i.ta(
+                    key,
+                    &[
+                        ("state", i.t(&format!("ticket-state-{state}"))),
+                        ("action", i.t(&format!("ticket-action-{action}"))),
+                    ],
+                ),
+                _ => i.t(key),
+            }
+        }
         other => i.t(&format!("err-{}", code(other))),
     }
 }

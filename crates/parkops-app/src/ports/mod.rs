@@ -15,6 +15,8 @@ use parkops_domain::time::Timestamp;
 
 use crate::StoreError;
 
+pub mod desk;
+
 /// A stored user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -254,7 +256,7 @@ pub struct AuditFilter {
 
 /// Reads.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: desk::DeskReads + Send + Sync {
     /// Starts a write transaction. Writers are serialised; the audit chain head is read inside.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
@@ -305,7 +307,7 @@ pub trait Store: Send + Sync {
 
 /// A write transaction. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: desk::DeskWrites + Send {
     /// Appends an audit record to the chain inside this transaction.
     async fn audit(&mut self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord, StoreError>;
     /// Commits. Refuses ([`StoreError::Unaudited`]) when no audit record was appended.
