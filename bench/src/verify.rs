@@ -5,7 +5,9 @@
 //! then times, each `--repeat` times:
 //!
 //! 1. `parkops_app::audit::verify_store`, what `parkops audit verify` runs;
-//! 2. reading the same records through `Store::audit_after` alone (the database share);
+//! 2. reading the same records through `Store::audit_after` alone (the database share), and,
+//!    to split that share, the same `SELECT` through sqlx `Any` and through sqlx's native
+//!    SQLite driver, rows fetched but not decoded into records;
 //! 3. `ChainVerifier::push` over the records in memory (the hashing share);
 //! 4. raw SHA-256 (`sha2`) over as many bytes as `VerifyReport::bytes` counted.
 
@@ -17,6 +19,7 @@ use clap::Args;
 use parkops_domain::audit::{AuditRecord, ChainVerifier};
 use parkops_store::{DatabaseUrl, Db};
 use sha2::{Digest, Sha256};
+use sqlx::Row;
 
 use crate::fixture;
 use crate::report::{Table, median, per_sec, say, secs};
@@ -39,8 +42,10 @@ pub struct VerifyArgs {
 /// Goal: verification runs at no less than this fraction of raw SHA-256.
 const GOAL: f64 = 0.8;
 
-/// Rows per INSERT statement while filling (14 parameters each: 7,000 per statement).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT statement while filling (14 parameters each: 448 per statement). Kept small:
+/// binding looks each parameter's name up in a list (`sqlite3_bind_parameter_name`), so the cost
+/// per row grows with the number of parameters in the statement.
+const ROWS_PER_STATEMENT: usize = 32;
 /// Rows per fill transaction.
 const ROWS_PER_TX: usize = 50_000;
 /// Records per read, as `verify_store` reads them.
@@ -106,6 +111,42 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
         ensure!(i64::try_from(count)? == cp.seq, "read {count} records");
     }
 
+    let any_pool = db.pool().clone();
+    let mut any = Vec::new();
+    for _ in 0..args.repeat {
+        let t = Instant::now();
+        let count = select_all(|after| {
+            let pool = any_pool.clone();
+            async move {
+                let rows = sqlx::query(SELECT_AFTER).bind(after).bind(READ_BATCH).fetch_all(&pool).await?;
+                Ok((rows.len(), rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?))
+            }
+        })
+        .await?;
+        any.push(t.elapsed());
+        ensure!(i64::try_from(count)? == cp.seq, "read {count} records");
+    }
+    let native_pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", file.display()))
+        .await
+        .context("open SQLite natively")?;
+    let mut native = Vec::new();
+    for _ in 0..args.repeat {
+        let t = Instant::now();
+        let count = select_all(|after| {
+            let pool = native_pool.clone();
+            async move {
+                let rows = sqlx::query(SELECT_AFTER).bind(after).bind(READ_BATCH).fetch_all(&pool).await?;
+                Ok((rows.len(), rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?))
+            }
+        })
+        .await?;
+        native.push(t.elapsed());
+        ensure!(i64::try_from(count)? == cp.seq, "read {count} records");
+    }
+    native_pool.close().await;
+
     let mem_bytes: u64 = records.iter().map(fixture::record_len).sum();
     let mut memory = Vec::new();
     for _ in 0..args.repeat {
@@ -145,6 +186,8 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let records_total = u64::try_from(report.records)?;
     let verify_rate = add("verify_store (parkops audit verify)", records_total, report.bytes, &full);
     add("  of which: read via Store::audit_after", records_total, report.bytes, &read);
+    add("    SELECT via sqlx Any, not decoded", records_total, report.bytes, &any);
+    add("    SELECT via sqlx SQLite, not decoded", records_total, report.bytes, &native);
     add("  of which: ChainVerifier in memory", n, mem_bytes, &memory);
     add("raw SHA-256 (sha2), one stream", 0, report.bytes, &raw);
     table.print()?;
@@ -158,6 +201,24 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
     db.pool().close().await;
     crate::report::context("done")?;
     Ok(())
+}
+
+/// The columns `Store::audit_after` reads, in its order.
+const SELECT_AFTER: &str = "SELECT seq, at, actor_id, actor_name, source_ip, request_id, action, entity_type, \
+    entity_id, outcome, detail, detail_digest, prev_hash, hash FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// Pages through the chain with `page(after) -> (rows, last seq)`; returns the rows seen.
+async fn select_all<F, Fut>(page: F) -> anyhow::Result<usize>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(usize, Option<i64>)>>,
+{
+    let (mut after, mut count) = (0, 0);
+    loop {
+        let (n, last) = page(after).await?;
+        let Some(last) = last else { return Ok(count) };
+        (after, count) = (last, count + n);
+    }
 }
 
 fn mb(bytes: u64) -> f64 {
