@@ -254,17 +254,39 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::PostAssignBusiness, Own),
             (C::JobDescriptionView, Park),
             (C::JobDescriptionEdit, reach),
+            (C::TicketReport, Own),
+            (C::TicketView, reach),
+            (C::TicketWork, reach),
+            (C::TicketManage, reach),
         ],
-        Post::Technician | Post::Operator => {
-            vec![(C::DashboardView, reach), (C::OrgView, reach), (C::UserView, Own), (C::JobDescriptionView, Park)]
-        }
-        Post::Supervisor => {
-            vec![(C::DashboardView, Park), (C::OrgView, Park), (C::UserView, Park), (C::JobDescriptionView, Park)]
-        }
-        Post::SupplierEngineer => {
-            vec![(C::DashboardView, Own), (C::UserView, Own), (C::JobDescriptionView, Park)]
-        }
-        Post::Reporter => vec![(C::DashboardView, Own)],
+        Post::Technician | Post::Operator => vec![
+            (C::DashboardView, reach),
+            (C::OrgView, reach),
+            (C::UserView, Own),
+            (C::JobDescriptionView, Park),
+            (C::TicketReport, Own),
+            (C::TicketView, reach),
+            (C::TicketWork, reach),
+        ],
+        // The supervising side reads every ticket and works none.
+        Post::Supervisor => vec![
+            (C::DashboardView, Park),
+            (C::OrgView, Park),
+            (C::UserView, Park),
+            (C::JobDescriptionView, Park),
+            (C::TicketReport, Own),
+            (C::TicketView, Park),
+        ],
+        // Supplier staff see and work the tickets assigned to their own organisation.
+        Post::SupplierEngineer => vec![
+            (C::DashboardView, Own),
+            (C::UserView, Own),
+            (C::JobDescriptionView, Park),
+            (C::TicketReport, Own),
+            (C::TicketView, Own),
+            (C::TicketWork, Own),
+        ],
+        Post::Reporter => vec![(C::DashboardView, Own), (C::TicketReport, Own)],
     }
 }
 
@@ -473,6 +495,19 @@ mod tests {
         let p = principal(OrgType::SupervisingDepartment, &[Post::Supervisor]);
         assert!(p.can(Capability::OrgView, target(10, 99)));
         assert!(!p.can(Capability::OrgView, target(11, 20)));
+    }
+
+    #[test]
+    fn desk_rights_follow_posts() {
+        let reporter = principal(OrgType::Enterprise, &[Post::Reporter]);
+        assert!(reporter.has(Capability::TicketReport) && !reporter.has(Capability::TicketView));
+        let sup = principal(OrgType::SupervisingDepartment, &[Post::Supervisor]);
+        assert!(sup.has(Capability::TicketView) && !sup.has(Capability::TicketWork));
+        let vendor = principal(OrgType::ProductVendor, &[Post::SupplierEngineer]);
+        assert_eq!(vendor.scope_of(Capability::TicketWork), Some(Scope::OwnOrganisation));
+        let admin = principal(OrgType::UsingUnit, &[Post::SystemAdmin]);
+        assert!(!admin.has(Capability::TicketView), "administrators do no business work");
+        assert!(principal(OrgType::ServiceOrganisation, &[Post::Manager]).has(Capability::TicketManage));
     }
 
     #[test]

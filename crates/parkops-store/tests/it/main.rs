@@ -1,6 +1,8 @@
 //! The store contract suite: every test runs on SQLite and, when configured (always in CI),
 //! on PostgreSQL, each on a fresh database.
 
+mod desk;
+
 use std::sync::Arc;
 
 use parkops_app::clock::ManualClock;
