@@ -584,7 +584,7 @@ impl App {
             };
             tx.insert_notification(&n).await?;
         }
-        Ok(())
+        self.queue_for_channels(tx, t, event, now).await
     }
 
     /// Applies a lifecycle action (acknowledge, start, wait, resume, resolve, confirm, close, reopen).

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod desk;
 mod error;
 pub mod jobdesc;
+pub mod notify;
 pub mod org;
 pub mod ports;
 pub mod secret;

@@ -221,6 +221,49 @@ mod tests {
     }
 
     #[async_trait]
+    impl parkops_app::ports::notify::NotifyReads for DownStore {
+        async fn channels(&self, _: ParkId) -> Result<Vec<parkops_app::ports::notify::ChannelRecord>, StoreError> {
+            Err(down())
+        }
+        async fn channel(
+            &self,
+            _: uuid::Uuid,
+        ) -> Result<Option<parkops_app::ports::notify::ChannelRecord>, StoreError> {
+            Err(down())
+        }
+        async fn channels_with_work(
+            &self,
+            _: Timestamp,
+        ) -> Result<Vec<parkops_app::ports::notify::ChannelRecord>, StoreError> {
+            Err(down())
+        }
+        async fn pending_messages(
+            &self,
+            _: uuid::Uuid,
+            _: i64,
+        ) -> Result<Vec<parkops_app::ports::notify::QueuedMessage>, StoreError> {
+            Err(down())
+        }
+        async fn attempts_since(&self, _: uuid::Uuid, _: Timestamp) -> Result<Vec<Timestamp>, StoreError> {
+            Err(down())
+        }
+        async fn deliveries_to_retry(
+            &self,
+            _: uuid::Uuid,
+            _: Timestamp,
+        ) -> Result<Vec<parkops_app::ports::notify::DeliveryRecord>, StoreError> {
+            Err(down())
+        }
+        async fn deliveries(
+            &self,
+            _: ParkId,
+            _: i64,
+        ) -> Result<Vec<(parkops_app::ports::notify::DeliveryRecord, String)>, StoreError> {
+            Err(down())
+        }
+    }
+
+    #[async_trait]
     impl parkops_app::ports::desk::DeskReads for DownStore {
         async fn ticket(&self, _: TicketId) -> Result<Option<TicketRecord>, StoreError> {
             Err(down())

@@ -9,6 +9,7 @@
 //! with a comment. Migrations: `migrations/sqlite` and `migrations/postgres`, identical names.
 
 mod desk;
+mod notify;
 mod read;
 mod rows;
 mod sql;

@@ -16,6 +16,7 @@ use parkops_domain::time::Timestamp;
 use crate::StoreError;
 
 pub mod desk;
+pub mod notify;
 
 /// A stored user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,7 +257,7 @@ pub struct AuditFilter {
 
 /// Reads.
 #[async_trait]
-pub trait Store: desk::DeskReads + Send + Sync {
+pub trait Store: desk::DeskReads + notify::NotifyReads + Send + Sync {
     /// Starts a write transaction. Writers are serialised; the audit chain head is read inside.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
@@ -307,7 +308,7 @@ pub trait Store: desk::DeskReads + Send + Sync {
 
 /// A write transaction. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: desk::DeskWrites + Send {
+pub trait Tx: desk::DeskWrites + notify::NotifyWrites + Send {
     /// Appends an audit record to the chain inside this transaction.
     async fn audit(&mut self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord, StoreError>;
     /// Commits. Refuses ([`StoreError::Unaudited`]) when no audit record was appended.
