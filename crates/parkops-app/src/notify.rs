@@ -107,10 +107,10 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn validate(
-    input: &ChannelInput,
-    existing_secret: &str,
-) -> Result<(ChannelKind, Vec<String>, Option<u32>, Option<u32>), AppError> {
+/// A checked channel: kind, recipients, own per-minute and per-second limits.
+type Checked = (ChannelKind, Vec<String>, Option<u32>, Option<u32>);
+
+fn validate(input: &ChannelInput, existing_secret: &str) -> Result<Checked, AppError> {
     let mut errors = Vec::new();
     let kind = ChannelKind::parse(input.kind.trim())
         .map_err(|_| errors.push(FieldError::new("kind", "err-channel-kind")))
