@@ -2,6 +2,7 @@
 //! on PostgreSQL, each on a fresh database.
 
 mod desk;
+mod notify;
 
 use std::sync::Arc;
 
