@@ -162,7 +162,8 @@ impl App {
         Ok(self.store.parks().await?.iter().any(|p| p.code == DEMO_PARK_CODE))
     }
 
-    /// Loads the demo park in one transaction, unless it is present. Returns whether it loaded.
+    /// Loads the demo park in one transaction, unless it is present, then its service desk
+    /// ([`App::load_demo_desk`]). Returns whether it loaded.
     ///
     /// # Errors
     /// [`AppError::Unavailable`].
@@ -319,6 +320,7 @@ impl App {
                 .await?;
         }
         tx.commit().await?;
+        self.load_demo_desk(&caller, park.id).await?;
         Ok(true)
     }
 }

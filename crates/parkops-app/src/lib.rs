@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod demo_desk;
 pub mod desk;
 mod error;
 pub mod jobdesc;
