@@ -28,6 +28,11 @@ pub enum Job {
     /// Storage housekeeping: moves the SQLite WAL into the database file and removes stale
     /// sessions, off the request path.
     MaintainStorage,
+    /// The desk's SLA watcher: warns at 80 % of a target, escalates one line and
+    /// tells the managers at 100 %, once each per clock and ticket.
+    WatchSla,
+    /// Closes resolved tickets the reporter left unanswered for the configured time.
+    AutoCloseTickets,
 }
 
 /// What a job run did, for the log.
@@ -45,6 +50,31 @@ pub enum JobOutcome {
         /// Stale sessions removed.
         sessions_removed: u64,
     },
+    /// The SLA clocks were looked at.
+    SlaWatched {
+        /// Warnings raised.
+        warnings: u32,
+        /// Breaches raised, each escalating its ticket one line.
+        breaches: u32,
+    },
+    /// Resolved tickets past the confirmation period were closed.
+    TicketsAutoClosed {
+        /// How many.
+        closed: u32,
+    },
+}
+
+impl JobOutcome {
+    /// Whether the run found nothing to do (logged at debug level, not info).
+    #[must_use]
+    pub const fn is_idle(&self) -> bool {
+        matches!(
+            self,
+            Self::NoCheckpointDue
+                | Self::SlaWatched { warnings: 0, breaches: 0 }
+                | Self::TicketsAutoClosed { closed: 0 }
+        )
+    }
 }
 
 /// How often each job runs. Parsed by the binary from its configuration.
@@ -54,6 +84,10 @@ pub struct JobIntervals {
     pub sign_audit_checkpoint: Duration,
     /// Interval of [`Job::MaintainStorage`].
     pub maintain_storage: Duration,
+    /// Interval of [`Job::WatchSla`].
+    pub watch_sla: Duration,
+    /// Interval of [`Job::AutoCloseTickets`].
+    pub auto_close_tickets: Duration,
 }
 
 /// One job and how often it runs.
@@ -67,7 +101,8 @@ pub struct Schedule {
 
 impl Job {
     /// Every job.
-    pub const ALL: [Self; 2] = [Self::SignAuditCheckpoint, Self::MaintainStorage];
+    pub const ALL: [Self; 4] =
+        [Self::SignAuditCheckpoint, Self::MaintainStorage, Self::WatchSla, Self::AutoCloseTickets];
 
     /// Stable name, used in logs.
     #[must_use]
@@ -75,6 +110,8 @@ impl Job {
         match self {
             Self::SignAuditCheckpoint => "sign_audit_checkpoint",
             Self::MaintainStorage => "maintain_storage",
+            Self::WatchSla => "watch_sla",
+            Self::AutoCloseTickets => "auto_close_tickets",
         }
     }
 
@@ -84,6 +121,8 @@ impl Job {
         match self {
             Self::SignAuditCheckpoint => intervals.sign_audit_checkpoint,
             Self::MaintainStorage => intervals.maintain_storage,
+            Self::WatchSla => intervals.watch_sla,
+            Self::AutoCloseTickets => intervals.auto_close_tickets,
         }
     }
 
@@ -100,6 +139,11 @@ impl Job {
             Self::MaintainStorage => {
                 Ok(JobOutcome::StorageMaintained { sessions_removed: app.maintain_storage().await? })
             }
+            Self::WatchSla => {
+                let r = app.watch_sla().await?;
+                Ok(JobOutcome::SlaWatched { warnings: r.warnings, breaches: r.breaches })
+            }
+            Self::AutoCloseTickets => Ok(JobOutcome::TicketsAutoClosed { closed: app.auto_close_tickets().await? }),
         }
     }
 }
@@ -112,6 +156,10 @@ impl fmt::Display for JobOutcome {
             Self::StorageMaintained { sessions_removed } => {
                 write!(f, "storage maintained, {sessions_removed} stale sessions removed")
             }
+            Self::SlaWatched { warnings, breaches } => {
+                write!(f, "SLA clocks watched, {warnings} warnings and {breaches} breaches raised")
+            }
+            Self::TicketsAutoClosed { closed } => write!(f, "{closed} resolved tickets closed automatically"),
         }
     }
 }
@@ -163,7 +211,7 @@ async fn run_once(app: &App, job: Job) {
     let result = tokio::spawn(async move { job.run(&task_app).await }).await;
     let elapsed = started.elapsed();
     match result {
-        Ok(Ok(outcome @ JobOutcome::NoCheckpointDue)) => tracing::debug!(?elapsed, "{outcome}"),
+        Ok(Ok(outcome)) if outcome.is_idle() => tracing::debug!(?elapsed, "{outcome}"),
         Ok(Ok(outcome)) => tracing::info!(?elapsed, "{outcome}"),
         Ok(Err(e)) => tracing::error!(?elapsed, error = %ErrorChain(&e), "job failed; it runs again at its next tick"),
         Err(e) => tracing::error!(?elapsed, error = %e, "job panicked; it runs again at its next tick"),
@@ -444,8 +492,13 @@ mod tests {
         cancel.cancel();
         run(
             app,
-            JobIntervals { sign_audit_checkpoint: Duration::from_secs(1), maintain_storage: Duration::from_secs(1) }
-                .schedules(),
+            JobIntervals {
+                sign_audit_checkpoint: Duration::from_secs(1),
+                maintain_storage: Duration::from_secs(1),
+                watch_sla: Duration::from_secs(1),
+                auto_close_tickets: Duration::from_secs(1),
+            }
+            .schedules(),
             cancel,
         )
         .await;
@@ -455,13 +508,32 @@ mod tests {
     #[test]
     fn every_job_gets_its_own_interval() {
         let intervals = JobIntervals {
-            sign_audit_checkpoint: Duration::from_secs(60),
+            sign_audit_checkpoint: Duration::from_secs(300),
             maintain_storage: Duration::from_secs(3600),
+            watch_sla: Duration::from_secs(60),
+            auto_close_tickets: Duration::from_secs(600),
         };
         let schedules = intervals.schedules();
         assert_eq!(schedules.len(), Job::ALL.len());
-        assert_eq!(schedules[0], Schedule { job: Job::SignAuditCheckpoint, every: Duration::from_secs(60) });
+        assert_eq!(schedules[0], Schedule { job: Job::SignAuditCheckpoint, every: Duration::from_secs(300) });
         assert_eq!(schedules[1], Schedule { job: Job::MaintainStorage, every: Duration::from_secs(3600) });
+        assert_eq!(schedules[2], Schedule { job: Job::WatchSla, every: Duration::from_secs(60) });
+        assert_eq!(schedules[3], Schedule { job: Job::AutoCloseTickets, every: Duration::from_secs(600) });
+        let names: std::collections::HashSet<_> = Job::ALL.iter().map(|j| j.name()).collect();
+        assert_eq!(names.len(), Job::ALL.len(), "names are distinct");
+    }
+
+    #[test]
+    fn outcomes_read_well_in_the_log_and_idle_runs_are_quiet() {
+        let watched = JobOutcome::SlaWatched { warnings: 1, breaches: 2 };
+        assert_eq!(watched.to_string(), "SLA clocks watched, 1 warnings and 2 breaches raised");
+        assert!(!watched.is_idle());
+        assert!(JobOutcome::SlaWatched { warnings: 0, breaches: 0 }.is_idle());
+        let closed = JobOutcome::TicketsAutoClosed { closed: 3 };
+        assert_eq!(closed.to_string(), "3 resolved tickets closed automatically");
+        assert!(!closed.is_idle() && JobOutcome::TicketsAutoClosed { closed: 0 }.is_idle());
+        assert!(JobOutcome::NoCheckpointDue.is_idle());
+        assert!(!JobOutcome::StorageMaintained { sessions_removed: 0 }.is_idle());
     }
 
     #[test]
