@@ -102,6 +102,12 @@ pub struct ServeArgs {
     /// How often storage housekeeping runs (WAL checkpoint, stale sessions).
     #[arg(long, env = "PARKOPS_MAINTENANCE_INTERVAL", default_value = "1h")]
     pub maintenance_interval: HumanDuration,
+    /// How often the SLA watcher looks at open tickets (warning at 80 %, escalation at 100 %).
+    #[arg(long, env = "PARKOPS_WATCH_SLA_EVERY", default_value = "60s")]
+    pub watch_sla_every: HumanDuration,
+    /// How often resolved tickets past the confirmation period are closed automatically.
+    #[arg(long, env = "PARKOPS_AUTO_CLOSE_EVERY", default_value = "10m")]
+    pub auto_close_every: HumanDuration,
     /// How long open connections may take to finish at shutdown.
     #[arg(long, env = "PARKOPS_SHUTDOWN_GRACE", default_value = "20s")]
     pub shutdown_grace: HumanDuration,

@@ -125,6 +125,8 @@ impl ServeSettings {
             jobs: JobIntervals {
                 sign_audit_checkpoint: args.checkpoint_interval.0,
                 maintain_storage: args.maintenance_interval.0,
+                watch_sla: args.watch_sla_every.0,
+                auto_close_tickets: args.auto_close_every.0,
             },
             shutdown_grace: args.shutdown_grace.0,
         })
@@ -177,6 +179,20 @@ mod tests {
         let tls = serve(&["--listen", "0.0.0.0:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).expect("tls");
         assert!(tls.web_config().secure_cookies);
         assert!(!serve(&[]).expect("default").web_config().secure_cookies);
+    }
+
+    #[test]
+    fn every_job_has_an_interval_with_a_default() {
+        let s = serve(&[]).expect("default");
+        assert_eq!(s.jobs.sign_audit_checkpoint, Duration::from_secs(300));
+        assert_eq!(s.jobs.maintain_storage, Duration::from_secs(3600));
+        assert_eq!(s.jobs.watch_sla, Duration::from_secs(60));
+        assert_eq!(s.jobs.auto_close_tickets, Duration::from_secs(600));
+        let s = serve(&["--watch-sla-every", "30s", "--auto-close-every", "1h"]).expect("flags");
+        assert_eq!((s.jobs.watch_sla, s.jobs.auto_close_tickets), (Duration::from_secs(30), Duration::from_secs(3600)));
+        assert_eq!(s.jobs.schedules().len(), parkops_jobs::Job::ALL.len());
+        let cli = Cli::try_parse_from(["parkops", "serve", "--watch-sla-every", "0s"]);
+        assert!(cli.is_err(), "a zero interval is refused");
     }
 
     #[test]
