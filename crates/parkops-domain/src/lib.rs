@@ -9,12 +9,14 @@
 //! `now` is always a parameter ([`time::Timestamp`]).
 
 pub mod access;
+pub mod asset;
 pub mod audit;
 pub mod calendar;
 pub mod id;
 pub mod notify;
 pub mod org;
 pub mod password;
+pub mod recurrence;
 pub mod session;
 pub mod sla;
 pub mod ticket;
