@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::demo::DEMO_PARK_CODE;
 use crate::desk::DeskConfig;
-use crate::ports::desk::{CalendarRecord, SupportLineRecord, TicketEvent, TicketRecord};
+use crate::ports::desk::{CalendarRecord, SupportLineRecord, TicketEvent, TicketFilter, TicketRecord};
 use crate::ports::{OrgFilter, PageRequest, UserFilter, UserRecord};
 use crate::{App, AppError, Caller};
 
@@ -2141,11 +2141,16 @@ impl App {
 
     /// Loads the demo park's service desk: support lines, the SLA policy and 2026 calendar
     /// (when none is stored), and 90 days of tickets ending now, in one transaction with an
-    /// audit record for each object. Called by [`App::load_demo`] once the people exist.
+    /// audit record for each object. Called by [`App::load_demo`] once the people exist; does
+    /// nothing when the park already has tickets.
     ///
     /// # Errors
     /// [`AppError::NotFound`] when the demo accounts are missing; [`AppError::Unavailable`].
     pub async fn load_demo_desk(&self, caller: &Caller, park: ParkId) -> Result<(), AppError> {
+        let any = TicketFilter { park_id: Some(park), ..TicketFilter::default() };
+        if !self.store.tickets_all(&any, 1).await?.is_empty() {
+            return Ok(());
+        }
         let roster = self.demo_roster(park).await?;
         let now = self.clock.now();
         let stored_policy = self.store.sla_policy().await?;

@@ -164,6 +164,10 @@ async fn the_demo_desk_has_its_history_lines_and_a_verifiable_chain() {
         // Nothing is due right after the load.
         assert_eq!(p.run(Job::WatchSla).await, watched(0, 0), "{e:?}");
         assert_eq!(p.run(Job::AutoCloseTickets).await, JobOutcome::TicketsAutoClosed { closed: 0 });
+        // Loading the desk again changes nothing.
+        let park_id = p.app.store.parks().await.expect("parks")[0].id;
+        p.app.load_demo_desk(&Caller::command_line(), park_id).await.expect("again");
+        assert_eq!(p.tickets().await.len(), tickets.len());
         // A ticket opened now continues the day's numbering.
         let today = tickets.iter().filter(|x| x.number.starts_with("JB20261125")).count();
         let fresh = p.open("jb.ent01", "minor").await;
