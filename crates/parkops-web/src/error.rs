@@ -85,6 +85,7 @@ fn localise_arg(i: &I18n, name: &str, value: &str) -> String {
     match name {
         "admin" | "other" | "post" => i.t(&format!("post-{value}")),
         "org_type" => i.t(&format!("orgtype-{value}")),
+        "level" => i.t(&format!("level-{value}")),
         _ => value.to_owned(),
     }
 }

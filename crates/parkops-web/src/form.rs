@@ -45,7 +45,7 @@ impl FormData {
 }
 
 /// Equal-time comparison of two tokens.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -82,6 +82,30 @@ macro_rules! path_ids {
     })* };
 }
 path_ids!(UserId, OrgId, ApiTokenId, Post);
+
+/// Tickets and attachments are named by a bare UUID.
+impl PathValue for uuid::Uuid {
+    fn from_path(text: &str) -> Option<Self> {
+        Self::parse_str(text).ok()
+    }
+}
+
+/// A support line by its code (`l1`, `l2`, `l3`).
+impl PathValue for parkops_domain::ticket::SupportLine {
+    fn from_path(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
+/// A calendar year, written with four digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Year(pub i32);
+
+impl PathValue for Year {
+    fn from_path(text: &str) -> Option<Self> {
+        (text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok().map(Year)).flatten()
+    }
+}
 
 /// The path parameter parsed into its type; anything else is a localised 404, the same
 /// answer as for an object that does not exist or is out of the caller's scope.

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub token: Option<String>,
     /// The route being served.
     pub spec: &'static RouteSpec,
+    /// Unread notifications of a logged-in user (pages only; shown in the navigation).
+    pub unread: usize,
 }
 
 impl Ctx {
@@ -144,7 +146,7 @@ pub async fn guard(
     let i = I18n { lang };
     let ip = client_ip(&req);
     let rid = request_id(&req);
-    let mut ctx = Ctx { i, caller: Caller::anonymous(ip.clone(), rid), session: None, token: None, spec };
+    let mut ctx = Ctx { i, caller: Caller::anonymous(ip.clone(), rid), session: None, token: None, spec, unread: 0 };
     let app = &state.app;
 
     if !state.limiter.allow(spec.rate, &ip, app.clock.now()) {
@@ -227,6 +229,18 @@ pub async fn guard(
             _ if ctx.caller.principal.is_none() => deny(&ctx, StatusCode::UNAUTHORIZED),
             _ => deny(&ctx, StatusCode::FORBIDDEN),
         };
+    }
+    if spec.kind == Kind::Page
+        && full
+        && let Some(p) = &ctx.caller.principal
+    {
+        // The navigation's message badge; a read failure only hides the count.
+        ctx.unread = app
+            .store
+            .notifications(p.user_id, 200)
+            .await
+            .map(|n| n.iter().filter(|x| x.read_at.is_none()).count())
+            .unwrap_or_default();
     }
     let authenticated = ctx.caller.principal.is_some();
     let caller = ctx.caller.clone();

@@ -10,6 +10,7 @@
 
 mod api;
 pub mod error;
+pub mod export;
 pub mod form;
 pub mod guard;
 pub mod i18n;
@@ -52,8 +53,12 @@ pub struct AppState {
 
 fn handler(id: RouteId) -> MethodRouter<AppState> {
     use RouteId as R;
-    use api::{audit as aa, me, orgs as ao, security as asec, session, users as au};
-    use pages::{admin, audit as pa, auth as pauth, home, orgs as po, posts as pp, users as pu};
+    use api::{audit as aa, me, orgs as ao, security as asec, session, tickets as at, users as au};
+    use pages::{
+        admin, audit as pa, auth as pauth, desk as pd, desk_admin as pda, home, inbox, orgs as po, posts as pp,
+        users as pu,
+    };
+    let upload = || axum::extract::DefaultBodyLimit::max(pages::desk::UPLOAD_LIMIT);
     match id {
         R::Health => get(home::health),
         R::Css => get(home::css),
@@ -103,6 +108,28 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         R::AuditCsv => get(pa::csv),
         R::AuditCheckpoints => get(pa::checkpoints),
         R::AuditVerify => post(pa::verify),
+        R::DeskQueue => get(pd::queue),
+        R::DeskNew => get(pd::new),
+        R::DeskCreate => post(pd::create),
+        R::DeskMine => get(pd::mine),
+        R::DeskDashboard => get(pda::dashboard),
+        R::DeskExportCsv => get(pd::export_csv),
+        R::DeskExportXlsx => get(pd::export_xlsx),
+        R::DeskSettings => get(pda::settings),
+        R::DeskSlaUpdate => post(pda::update_sla),
+        R::DeskCalendarUpdate => post(pda::update_calendar),
+        R::DeskLineUpdate => post(pda::update_line),
+        R::TicketShow => get(pd::show),
+        R::TicketAction => post(pd::action),
+        R::TicketAssign => post(pd::assign),
+        R::TicketEscalate => post(pd::escalate),
+        R::TicketComment => post(pd::comment),
+        R::TicketAttach => post(pd::attach).layer(upload()),
+        R::TicketRate => post(pd::rate),
+        R::TicketAttachment => get(pd::attachment),
+        R::Track => get(inbox::track),
+        R::Inbox => get(inbox::inbox),
+        R::InboxRead => post(inbox::read),
         R::ApiLogin => post(session::login),
         R::ApiTotp => post(session::totp),
         R::ApiLogout => post(session::logout),
@@ -128,6 +155,26 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         R::ApiJobDescriptionPublish => post(asec::publish_job_description),
         R::ApiPolicy => get(asec::policy),
         R::ApiPolicyUpdate => put(asec::policy_update),
+        R::ApiTicketList => get(at::list),
+        R::ApiTicketCreate => post(at::create),
+        R::ApiTicketShow => get(at::show),
+        R::ApiTicketAction => post(at::action),
+        R::ApiTicketAssign => post(at::assign),
+        R::ApiTicketEscalate => post(at::escalate),
+        R::ApiTicketComment => post(at::comment),
+        R::ApiTicketRate => post(at::rate),
+        R::ApiTicketAttach => post(at::attach).layer(upload()),
+        R::ApiAttachment => get(at::attachment),
+        R::ApiDeskStats => get(at::stats),
+        R::ApiSlaPolicy => get(at::sla_policy),
+        R::ApiSlaPolicyUpdate => put(at::sla_policy_update),
+        R::ApiCalendar => get(at::calendar),
+        R::ApiCalendarUpdate => put(at::calendar_update),
+        R::ApiSupportLines => get(at::support_lines),
+        R::ApiSupportLineUpdate => put(at::support_line_update),
+        R::ApiNotifications => get(at::notifications),
+        R::ApiNotificationsRead => post(at::notifications_read),
+        R::ApiTrack => get(at::track),
         R::ApiAudit => get(aa::list),
         R::ApiAuditVerify => post(aa::verify),
         R::ApiAuditCheckpoints => get(aa::checkpoints),

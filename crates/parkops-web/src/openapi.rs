@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::Json;
 use axum::response::Response;
+use parkops_domain::ticket::{BusinessDomain, HandlingMode, Level, Priority, SupportLine, TicketKind, WaitingOn};
 use serde_json::{Map, Value, json};
 
 use crate::guard::Ctx;
@@ -59,6 +60,63 @@ fn request_schema(spec: &RouteSpec) -> Option<Value> {
                     "password_max_age_days": int, "lockout_threshold": int, "lockout_minutes": int,
                     "session_idle_minutes": int, "session_absolute_hours": int, "totp_for_all": boolean }),
             &[],
+        ),
+        R::ApiTicketCreate => {
+            let codes = |all: Vec<&'static str>| json!({ "type": "string", "enum": all });
+            s(
+                json!({ "kind": codes(TicketKind::ALL.iter().map(|x| x.code()).collect()),
+                        "level": codes(Level::ALL.iter().map(|x| x.code()).collect()),
+                        "priority": codes(Priority::ALL.iter().map(|x| x.code()).collect()),
+                        "domain": codes(BusinessDomain::ALL.iter().map(|x| x.code()).collect()),
+                        "handling_mode": codes(HandlingMode::ALL.iter().map(|x| x.code()).collect()),
+                        "title": text, "description": text, "location": text, "affected": text,
+                        "enterprise_org_id": text, "reporter_name": text, "reporter_phone": text }),
+                &["kind", "level", "domain", "title"],
+            )
+        }
+        R::ApiTicketAction => s(
+            json!({ "action": { "type": "string", "enum": ["acknowledge", "start", "wait", "resume", "resolve", "confirm", "close", "reopen"] },
+                    "waiting_on": { "type": "string", "enum": WaitingOn::ALL.iter().map(|x| x.code()).collect::<Vec<_>>() },
+                    "note": text }),
+            &["action"],
+        ),
+        R::ApiTicketAssign => s(
+            json!({ "line": { "type": "string", "enum": SupportLine::ALL.iter().map(|x| x.code()).collect::<Vec<_>>() },
+                    "assignee": text, "note": text, "dispatch": boolean }),
+            &["line"],
+        ),
+        R::ApiTicketEscalate => s(json!({ "note": text }), &["note"]),
+        R::ApiTicketComment => {
+            s(json!({ "kind": { "type": "string", "enum": ["comment", "handover"] }, "note": text }), &["note"])
+        }
+        R::ApiTicketRate => {
+            s(json!({ "stars": { "type": "integer", "minimum": 1, "maximum": 5 }, "comment": text }), &["stars"])
+        }
+        R::ApiTicketAttach => s(
+            json!({ "name": text, "content_type": text, "data_base64": { "type": "string", "contentEncoding": "base64" } }),
+            &["name", "data_base64"],
+        ),
+        R::ApiSlaPolicyUpdate => {
+            let target = s(
+                json!({ "response_minutes": int, "resolve_minutes": int, "coverage": { "type": "string", "enum": ["7x24", "working_hours"] } }),
+                &["response_minutes", "resolve_minutes", "coverage"],
+            );
+            let levels: Map<String, Value> = Level::ALL.iter().map(|l| (l.code().to_owned(), target.clone())).collect();
+            let codes: Vec<_> = Level::ALL.iter().map(|l| l.code()).collect();
+            s(
+                json!({ "targets": s(Value::Object(levels), &codes), "warn_percent": int,
+                        "day_start": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$" },
+                        "day_end": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$" }, "auto_close_hours": int }),
+                &["targets", "warn_percent", "day_start", "day_end", "auto_close_hours"],
+            )
+        }
+        R::ApiCalendarUpdate => {
+            let dates = json!({ "type": "array", "items": { "type": "string", "format": "date" } });
+            s(json!({ "holidays": dates, "makeup_days": dates }), &["holidays", "makeup_days"])
+        }
+        R::ApiSupportLineUpdate => s(
+            json!({ "name": text, "lead_user_id": text, "members": { "type": "array", "items": text } }),
+            &["name", "members"],
         ),
         _ => return None,
     })

@@ -6,6 +6,7 @@ pub mod me;
 pub mod orgs;
 pub mod security;
 pub mod session;
+pub mod tickets;
 pub mod users;
 
 use axum::Json;

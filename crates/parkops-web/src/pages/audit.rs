@@ -30,7 +30,7 @@ pub struct LogQuery {
 }
 
 /// Start of a calendar day in China Standard Time.
-fn day_start(date: &str) -> Option<Timestamp> {
+pub(crate) fn day_start(date: &str) -> Option<Timestamp> {
     let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
     let utc = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis() - 8 * 3_600_000;
     Some(Timestamp::from_millis(utc))

@@ -4,7 +4,10 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod desk;
+pub mod desk_admin;
 pub mod home;
+pub mod inbox;
 pub mod orgs;
 pub mod posts;
 pub mod users;
@@ -55,6 +58,8 @@ pub struct NavItem {
     pub active: bool,
     /// False for modules still to come (shown, not linked).
     pub enabled: bool,
+    /// A count shown beside the label (unread messages); empty for none.
+    pub badge: String,
 }
 
 /// A group of links under a heading.
@@ -86,16 +91,8 @@ pub struct Chrome {
 }
 
 /// The modules of the standard still to be built, shown greyed in the navigation.
-pub(crate) const PLANNED: [&str; 8] = [
-    "nav-desk",
-    "nav-assets",
-    "nav-inspection",
-    "nav-monitoring",
-    "nav-changes",
-    "nav-suppliers",
-    "nav-backup",
-    "nav-improvement",
-];
+pub(crate) const PLANNED: [&str; 7] =
+    ["nav-assets", "nav-inspection", "nav-monitoring", "nav-changes", "nav-suppliers", "nav-backup", "nav-improvement"];
 
 impl Chrome {
     /// The frame for `ctx`, titled by the message `title_key`, with `section` highlighted.
@@ -104,7 +101,7 @@ impl Chrome {
         let i = ctx.i;
         let p = ctx.caller.principal.as_ref();
         let user = p.map(|p| (p.display_name.clone(), p.username.clone(), posts_label(&i, p.posts.iter().copied())));
-        let nav = p.map(|p| nav(&i, p, section)).unwrap_or_default();
+        let nav = p.map(|p| nav(&i, p, section, ctx.unread)).unwrap_or_default();
         let mut crumbs = vec![(i.t("nav-home"), "/dashboard".to_owned())];
         if title_key != "nav-dashboard" {
             crumbs.push((i.t(title_key), String::new()));
@@ -143,12 +140,13 @@ impl Chrome {
     }
 }
 
-fn nav(i: &I18n, p: &Principal, section: &str) -> Vec<NavGroup> {
+fn nav(i: &I18n, p: &Principal, section: &str, unread: usize) -> Vec<NavGroup> {
     let item = |key: &str, href: &'static str, enabled: bool| NavItem {
         label: i.t(key),
         href,
         active: section == href,
         enabled,
+        badge: String::new(),
     };
     let mut groups = Vec::new();
     let mut main = Vec::new();
@@ -156,6 +154,26 @@ fn nav(i: &I18n, p: &Principal, section: &str) -> Vec<NavGroup> {
         main.push(item("nav-dashboard", "/dashboard", true));
     }
     groups.push(NavGroup { label: i.t("nav-group-work"), items: main });
+    let mut desk = Vec::new();
+    if p.has(Capability::TicketView) {
+        desk.push(item("nav-desk-queue", "/desk", true));
+    }
+    if p.has(Capability::TicketReport) {
+        desk.push(item("nav-desk-new", "/desk/new", true));
+        desk.push(item("nav-desk-mine", "/desk/mine", true));
+    }
+    if p.has(Capability::TicketView) {
+        desk.push(item("nav-desk-dashboard", "/desk/dashboard", true));
+    }
+    if p.has(Capability::TicketManage) {
+        desk.push(item("nav-desk-settings", "/desk/settings", true));
+    }
+    let mut inbox = item("nav-inbox", "/inbox", true);
+    if unread > 0 {
+        inbox.badge = if unread > 99 { "99+".to_owned() } else { unread.to_string() };
+    }
+    desk.push(inbox);
+    groups.push(NavGroup { label: i.t("nav-group-desk"), items: desk });
     let mut org = Vec::new();
     if p.has(Capability::OrgView) {
         org.push(item("nav-orgs", "/orgs", true));

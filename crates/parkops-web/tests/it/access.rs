@@ -33,21 +33,37 @@ fn is_login_class(id: RouteId) -> bool {
     parkops_web::registry::spec(id).rate == parkops_web::registry::RateClass::Login
 }
 
-async fn call(t: &TestApp, c: &mut Client, id: RouteId, own_org: &str, victim: &str) -> StatusCode {
+/// Objects the routes act on: the caller's organisation, another user, and a ticket with an
+/// attachment reported by jb.ent01 (so the reporter, the park's staff and a supplier who is
+/// not assigned each meet it as they really would).
+struct Objects<'a> {
+    own_org: &'a str,
+    victim: &'a str,
+    ticket: &'a str,
+    attachment: &'a str,
+}
+
+async fn call(t: &TestApp, c: &mut Client, id: RouteId, o: &Objects<'_>) -> StatusCode {
     let spec = parkops_web::registry::spec(id);
     let path = spec
         .path
         .replace(
             "{id}",
             if spec.path.contains("/orgs/") {
-                own_org
+                o.own_org
             } else if spec.path.contains("/tokens/") {
                 "0190f0f0-0000-7000-8000-000000000000"
+            } else if spec.path.contains("/attachments/{id}") {
+                o.attachment
+            } else if spec.path.contains("/tickets/") {
+                o.ticket
             } else {
-                victim
+                o.victim
             },
         )
-        .replace("{post}", "technician");
+        .replace("{post}", "technician")
+        .replace("{year}", "2027")
+        .replace("{line}", "l1");
     if is_login_class(id) {
         // Stay inside the login budget of 10 per minute per address.
         t.advance(chrono::Duration::seconds(7));
@@ -55,6 +71,10 @@ async fn call(t: &TestApp, c: &mut Client, id: RouteId, own_org: &str, victim: &
     let method = parkops_web::http_method(spec.method);
     let r = match (spec.kind, spec.method) {
         (_, parkops_web::registry::Method::Get) => c.get(&path).await,
+        // Uploads go as the browser sends them, so the use case decides who may attach.
+        (_, parkops_web::registry::Method::Post) if path.ends_with("/attachments") => {
+            c.multipart(&path, "matrix.txt", "text/plain", b"matrix").await
+        }
         (Kind::Api, _) => c.json(method, &path, serde_json::json!({})).await,
         _ => c.form(&path, &[]).await,
     };
@@ -75,6 +95,11 @@ fn verdict(id: RouteId, status: StatusCode) -> char {
 #[tokio::test]
 async fn every_role_and_route_matches_the_expected_table() {
     for t in TestApp::all().await {
+        let ticket = t.open_ticket("jb.ent01", "fatal").await;
+        let reporter = t.caller("jb.ent01").await;
+        let attachment =
+            t.app.attach_to_ticket(&reporter, ticket.id, "现场照片.txt", "text/plain", b"photo").await.expect("attach");
+        let (ticket, attachment) = (ticket.id.to_string(), attachment.id.to_string());
         let mut actual: BTreeMap<String, String> =
             ROUTES.iter().map(|r| (format!("{:?}", r.id), String::new())).collect();
         for (post, username, victim_name) in USERS {
@@ -89,7 +114,9 @@ async fn every_role_and_route_matches_the_expected_table() {
                 (ends_session(*id), parkops_web::registry::spec(*id).method != parkops_web::registry::Method::Get)
             });
             for id in order {
-                let status = call(&t, &mut c, id, &own_org, &victim_id).await;
+                let objects =
+                    Objects { own_org: &own_org, victim: &victim_id, ticket: &ticket, attachment: &attachment };
+                let status = call(&t, &mut c, id, &objects).await;
                 actual.get_mut(&format!("{id:?}")).expect("route").push(verdict(id, status));
                 // A route that ended the session (or changed the account) is followed by a fresh login.
                 if c.get("/api/v1/me").await.status != StatusCode::OK {

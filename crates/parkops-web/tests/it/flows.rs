@@ -353,6 +353,65 @@ fn resource_files_are_complete() {
     for c in parkops_domain::access::Capability::ALL {
         assert!(zh.contains(&format!("cap-{}", c.code().replace('.', "-"))), "{c:?}");
     }
+    // The desk's coded values, including every state and action named by transition errors.
+    use parkops_domain::ticket as tk;
+    let families: Vec<(&str, Vec<&str>)> = vec![
+        ("ticket-state", tk::STATE_CODES.to_vec()),
+        (
+            "ticket-action",
+            vec!["acknowledge", "start", "wait", "resume", "resolve", "confirm", "auto_close", "close", "reopen"],
+        ),
+        ("level", tk::Level::ALL.iter().map(|x| x.code()).collect()),
+        ("level-help", tk::Level::ALL.iter().map(|x| x.code()).collect()),
+        ("kind", tk::TicketKind::ALL.iter().map(|x| x.code()).collect()),
+        ("priority", tk::Priority::ALL.iter().map(|x| x.code()).collect()),
+        ("mode", tk::HandlingMode::ALL.iter().map(|x| x.code()).collect()),
+        ("line", tk::SupportLine::ALL.iter().map(|x| x.code()).collect()),
+        ("line-name", tk::SupportLine::ALL.iter().map(|x| x.code()).collect()),
+        ("domain", tk::BusinessDomain::ALL.iter().map(|x| x.code()).collect()),
+        ("waiting", tk::WaitingOn::ALL.iter().map(|x| x.code()).collect()),
+        ("coverage", vec!["7x24", "working_hours"]),
+        (
+            "event",
+            vec![
+                "created",
+                "acknowledge",
+                "start",
+                "wait",
+                "resume",
+                "resolve",
+                "confirm",
+                "auto_close",
+                "close",
+                "reopen",
+                "assigned",
+                "dispatch",
+                "escalated",
+                "comment",
+                "handover",
+                "sla_warning",
+                "sla_breach",
+                "rated",
+                "attachment",
+            ],
+        ),
+        (
+            "notice",
+            vec![
+                "ticket_opened",
+                "ticket_assigned",
+                "ticket_escalated",
+                "ticket_resolved",
+                "sla_warning",
+                "sla_breach",
+            ],
+        ),
+    ];
+    for (family, codes) in families {
+        for code in codes {
+            assert!(zh.contains(&format!("{family}-{code}")), "{family}-{code}");
+        }
+    }
     for r in [
         "too_short",
         "too_long",

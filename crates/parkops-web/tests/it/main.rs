@@ -4,5 +4,6 @@
 mod access;
 mod auth;
 mod browser;
+mod desk;
 mod flows;
 mod support;

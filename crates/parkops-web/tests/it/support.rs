@@ -107,6 +107,28 @@ impl TestApp {
         SECRETS.lock().expect("lock").iter().rev().find(|(u, _)| *u == key).map(|(_, s)| s.clone()).expect("enrolled")
     }
 
+    /// A use-case caller for a demo user (for setting up data without going through pages).
+    pub async fn caller(&self, username: &str) -> Caller {
+        let user = self.app.store.user_by_username(username).await.expect("read").expect("user");
+        let p = self.app.principal_of(&user).await.expect("principal");
+        Caller { principal: Some(p), ip: "127.0.0.1".into(), request_id: format!("setup-{username}") }
+    }
+
+    /// Opens a fault ticket as `username` through the use case.
+    pub async fn open_ticket(&self, username: &str, level: &str) -> parkops_app::ports::desk::TicketRecord {
+        let input = parkops_app::desk::NewTicket {
+            kind: "fault_report".into(),
+            level: level.into(),
+            domain: "safety_production".into(),
+            title: "储运区 T-3 有毒气体探测器数值冻结".into(),
+            description: "GDS 主机显示 T-3 探测器读数 30 分钟未变化".into(),
+            location: "储运区 T-3".into(),
+            affected: "GDS-T3".into(),
+            ..parkops_app::desk::NewTicket::default()
+        };
+        self.app.open_ticket(&self.caller(username).await, input).await.expect("open ticket")
+    }
+
     pub async fn audit_head(&self) -> i64 {
         self.app.store.audit_head().await.expect("head").0
     }
@@ -207,6 +229,43 @@ impl Client {
         }
         let req = b.body(Body::from(body.to_string())).expect("request");
         self.send(req).await
+    }
+
+    /// A multipart upload with one `file` part (and the CSRF token as a field and header).
+    pub async fn multipart(&mut self, path: &str, name: &str, content_type: &str, data: &[u8]) -> Reply {
+        let boundary = "----parkops-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n", self.csrf)
+                .as_bytes(),
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut b = self
+            .builder(Method::POST, path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::ORIGIN, "http://127.0.0.1:8080");
+        if !self.csrf.is_empty() {
+            b = b.header("x-csrf-token", &self.csrf);
+        }
+        let req = b.body(Body::from(body)).expect("request");
+        self.send(req).await
+    }
+
+    /// Raw bytes of a GET (downloads).
+    pub async fn bytes(&mut self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let req = self.builder(Method::GET, path).body(Body::empty()).expect("request");
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024).await.expect("body");
+        (status, headers, bytes.to_vec())
     }
 
     pub async fn bearer(&mut self, method: Method, path: &str, token: &str, body: Option<serde_json::Value>) -> Reply {
