@@ -59,7 +59,7 @@ pub fn label(i: &I18n, family: &str, code: &str) -> String {
     i.t(&format!("{family}-{code}"))
 }
 
-/// `3 天 4 小时`, `15 分钟`.
+/// Wall-clock time: `2 天 17 小时` (minutes left out beyond a day), `3 小时 5 分钟`.
 #[must_use]
 pub fn duration_text(i: &I18n, d: chrono::Duration) -> String {
     let minutes = d.num_minutes().max(0);
@@ -68,6 +68,22 @@ pub fn duration_text(i: &I18n, d: chrono::Duration) -> String {
     if days > 0 {
         parts.push(i.ta("dur-days", &[("n", days.to_string())]));
     }
+    if hours > 0 {
+        parts.push(i.ta("dur-hours", &[("n", hours.to_string())]));
+    }
+    if (mins > 0 && days == 0) || parts.is_empty() {
+        parts.push(i.ta("dur-minutes", &[("n", mins.to_string())]));
+    }
+    parts.join(" ")
+}
+
+/// Service time as SLA clocks count it, in hours and minutes only: on working-hours
+/// coverage a "day" would be ambiguous (24 working hours are three working days).
+#[must_use]
+pub fn service_time_text(i: &I18n, d: chrono::Duration) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (hours, mins) = (minutes / 60, minutes % 60);
+    let mut parts = Vec::new();
     if hours > 0 {
         parts.push(i.ta("dur-hours", &[("n", hours.to_string())]));
     }
@@ -301,7 +317,7 @@ struct NewPage {
     c: Chrome,
     f: FormState,
     kinds: Vec<(String, String)>,
-    levels: Vec<(String, String, String)>,
+    levels: Vec<(String, String, String, &'static str)>,
     domains: Vec<(String, String)>,
     modes: Vec<(String, String)>,
     enterprises: Vec<(String, String)>,
@@ -339,7 +355,7 @@ async fn new_page(state: &AppState, ctx: &Ctx, f: FormState) -> Response {
     };
     let levels = Level::ALL
         .iter()
-        .map(|l| (l.code().to_owned(), label(&i, "level", l.code()), label(&i, "level-help", l.code())))
+        .map(|l| (l.code().to_owned(), label(&i, "level", l.code()), label(&i, "level-help", l.code()), level_tone(*l)))
         .collect();
     let status = if f.has_errors() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let f = if f.has_errors() { f } else { f.with("handling_mode", "remote").with("kind", "fault_report") };
@@ -425,8 +441,8 @@ fn clock_bar(i: &I18n, key: &str, c: &ClockView, paused: bool, now: Timestamp) -
         bucket: format!("p{}", (percent.min(100) / 5) * 5),
         tone,
         due: c.due.map(minute_text).unwrap_or_default(),
-        elapsed: duration_text(i, c.elapsed),
-        target: duration_text(i, c.target),
+        elapsed: service_time_text(i, c.elapsed),
+        target: service_time_text(i, c.target),
         status,
     }
 }

@@ -15,7 +15,7 @@ use parkops_domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::desk::{duration_text, label, level_tone};
+use super::desk::{duration_text, label, level_tone, service_time_text};
 use super::{Chrome, FormState, render_status, see_other};
 use crate::AppState;
 use crate::form::FormData;
@@ -90,13 +90,11 @@ pub fn day_chart(days: &[(chrono::NaiveDate, i64)], caption: &str) -> String {
             r#"<rect class="bar-blue" x="{x}" y="{}" width="{col_w}" height="{ch}"><title>{day} {count}</title></rect>"#,
             base - ch
         );
-        if k % 5 == 0 || k + 1 == days.len() {
-            let _ = write!(
-                s,
-                r#"<text class="label" x="{}" y="{}" text-anchor="middle">{day}</text>"#,
-                x + col_w / 2,
-                h - 8
-            );
+        let last = k + 1 == days.len();
+        if k % 5 == 0 || last {
+            // The last date ends at the right edge so it is not cut off.
+            let (tx, anchor) = if last { (x + col_w, "end") } else { (x + col_w / 2, "middle") };
+            let _ = write!(s, r#"<text class="label" x="{tx}" y="{}" text-anchor="{anchor}">{day}</text>"#, h - 8);
         }
     }
     s.push_str("</svg>");
@@ -309,7 +307,7 @@ fn sla_summary(i: &I18n, doc: &Value) -> String {
         .iter()
         .map(|l| {
             let t = &doc["targets"][l.code()];
-            let m = |k: &str| duration_text(i, chrono::Duration::minutes(t[k].as_i64().unwrap_or(0)));
+            let m = |k: &str| service_time_text(i, chrono::Duration::minutes(t[k].as_i64().unwrap_or(0)));
             format!("{} {}/{}", label(i, "level", l.code()), m("response_minutes"), m("resolve_minutes"))
         })
         .collect::<Vec<_>>()

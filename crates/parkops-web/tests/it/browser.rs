@@ -76,7 +76,14 @@ async fn serve() -> (TestApp, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
     let Some((_driver, driver_port)) = start_driver() else { return };
-    let (_t, base) = serve().await;
+    let (t, base) = serve().await;
+    // A ticket of the demo's live queue, for the ticket page's screenshot.
+    let open = parkops_app::ports::desk::TicketFilter {
+        states: vec!["waiting".into(), "in_progress".into()],
+        ..parkops_app::ports::desk::TicketFilter::default()
+    };
+    let ticket = t.app.store.tickets_all(&open, 1).await.expect("tickets").first().map(|x| x.id.to_string());
+    let ticket_page = format!("/desk/tickets/{}", ticket.unwrap_or_default());
     let b = browser(driver_port).await;
     b.goto(&format!("{base}/login")).await.expect("login page");
     assert_eq!(b.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text"), "用户登录");
@@ -104,6 +111,12 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
             ("me", "/me"),
             ("apidocs", "/api/docs"),
             ("user-new", "/users/new"),
+            ("desk", "/desk"),
+            ("ticket", ticket_page.as_str()),
+            ("desk-dashboard", "/desk/dashboard"),
+            ("desk-new", "/desk/new"),
+            ("desk-settings", "/desk/settings"),
+            ("inbox", "/inbox"),
         ] {
             b.goto(&format!("{base}{path}")).await.expect("page");
             std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.expect("shot")).expect("write");
@@ -118,6 +131,10 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
         std::fs::write(format!("{dir}/phone-dashboard.png"), b.screenshot().await.expect("shot")).expect("write");
         b.goto(&format!("{base}/users")).await.expect("users");
         std::fs::write(format!("{dir}/phone-users.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.goto(&format!("{base}/desk")).await.expect("desk");
+        std::fs::write(format!("{dir}/phone-desk.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.goto(&format!("{base}{ticket_page}")).await.expect("ticket");
+        std::fs::write(format!("{dir}/phone-ticket.png"), b.screenshot().await.expect("shot")).expect("write");
     }
     b.close().await.expect("close");
 }
@@ -126,9 +143,16 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
 async fn screenshots_of_the_login_and_administration_pages() {
     let Some(dir) = std::env::var("PARKOPS_SCREENSHOTS").ok() else { return };
     let Some((_driver, driver_port)) = start_driver() else { return };
-    let (_t, base) = serve().await;
+    let (t, base) = serve().await;
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     let b = browser(driver_port).await;
+    b.goto(&format!("{base}/track")).await.expect("track");
+    std::fs::write(format!("{dir}/track.png"), b.screenshot().await.expect("shot")).expect("write");
+    let open = parkops_app::ports::desk::TicketFilter { states: vec!["waiting".into()], ..Default::default() };
+    if let Some(tk) = t.app.store.tickets_all(&open, 1).await.expect("tickets").first() {
+        b.goto(&format!("{base}/track?number={}&phone={}", tk.number, tk.reporter_phone)).await.expect("track");
+        std::fs::write(format!("{dir}/track-found.png"), b.screenshot().await.expect("shot")).expect("write");
+    }
     b.goto(&format!("{base}/login")).await.expect("login");
     std::fs::write(format!("{dir}/login.png"), b.screenshot().await.expect("shot")).expect("write");
     b.find(Locator::Css("input[name=username]")).await.expect("u").send_keys("jb.sysadmin").await.expect("type");
