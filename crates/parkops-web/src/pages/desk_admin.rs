@@ -176,7 +176,15 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
     let opened: i64 = stats.opened_by_level.iter().map(|x| x.1).sum();
     let cards = vec![
         (i.t("dash-open"), open.to_string(), "/desk?state=open".to_owned()),
-        (i.t("dash-opened-30"), opened.to_string(), "/desk".to_owned()),
+        (
+            i.t("dash-opened-30"),
+            opened.to_string(),
+            format!(
+                "/desk?from={}&until={}",
+                from.to_cst().format("%Y-%m-%d"),
+                until.plus(chrono::Duration::days(-1)).to_cst().format("%Y-%m-%d")
+            ),
+        ),
         (i.t("dash-mtta"), minutes_text(&i, stats.mtta_minutes), String::new()),
         (i.t("dash-mttr"), minutes_text(&i, stats.mttr_minutes), String::new()),
         (
