@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate, NaiveTime};
-use parkops_domain::access::{Capability, Post, Principal, Scope, Target};
+use parkops_domain::access::{Capability, Post, Principal, Scope};
 use parkops_domain::audit::Outcome;
 use parkops_domain::calendar::{WorkingCalendar, YearSchedule};
 use parkops_domain::id::{OrgId, ParkId, UserId};
@@ -337,6 +337,17 @@ impl App {
         Ok(DeskConfig { version, sla, calendar, auto_close })
     }
 
+    /// The principal if it may run the whole park's desk (SLA targets, calendar, lines,
+    /// closing outright): management scope over the park, not one organisation.
+    pub(crate) fn require_desk_manager(caller: &Caller) -> Result<&Principal, AppError> {
+        let p = caller.principal()?;
+        if p.scope_of(Capability::TicketManage) == Some(Scope::Park) {
+            Ok(p)
+        } else {
+            Err(AppError::Forbidden { capability: Capability::TicketManage })
+        }
+    }
+
     fn can_see_ticket(p: &Principal, t: &TicketRecord, assignee_org: Option<OrgId>) -> bool {
         if p.park_id != t.park_id {
             return false;
@@ -626,7 +637,7 @@ impl App {
         let allowed = match action {
             TicketAction::Confirm => own || Self::can_work_ticket(&p, &t, org),
             TicketAction::Reopen => own || Self::can_work_ticket(&p, &t, org),
-            TicketAction::Close => p.has(Capability::TicketManage) && p.park_id == t.park_id,
+            TicketAction::Close => p.scope_of(Capability::TicketManage) == Some(Scope::Park) && p.park_id == t.park_id,
             _ => Self::can_work_ticket(&p, &t, org),
         };
         if !allowed {
@@ -1045,14 +1056,17 @@ impl App {
             _ => None,
         });
         let resolve = Self::clock_view(&cfg, &ticket, ticket.resolve_target_ms, &pauses, stop, now);
-        Ok(TicketDetail {
-            events: self.store.ticket_events(id).await?,
-            attachments: self.store.attachments(id).await?,
-            pauses,
-            ticket,
-            response,
-            resolve,
-        })
+        // Handover notes and SLA entries are the desk's internal record; a reporter (who may
+        // not see the desk) gets the rest of the timeline.
+        let internal = !caller.principal()?.has(Capability::TicketView);
+        let events = self
+            .store
+            .ticket_events(id)
+            .await?
+            .into_iter()
+            .filter(|e| !(internal && matches!(e.kind.as_str(), "handover" | "sla_warning" | "sla_breach")))
+            .collect();
+        Ok(TicketDetail { events, attachments: self.store.attachments(id).await?, pauses, ticket, response, resolve })
     }
 
     /// Narrows a filter to what the caller may see.
@@ -1119,15 +1133,10 @@ impl App {
             .await?
             .into_iter()
             .filter(|e| !matches!(e.kind.as_str(), "handover" | "sla_warning" | "sla_breach"))
+            // The opening description stays with the reporter who wrote it.
             .map(|e| {
-                let public_note = if e.kind == "comment" && e.actor != "portal" {
-                    e.note
-                } else if e.kind == "created" {
-                    String::new()
-                } else {
-                    e.note
-                };
-                (e.at, e.kind, public_note)
+                let note = if e.kind == "created" { String::new() } else { e.note };
+                (e.at, e.kind, note)
             })
             .collect();
         Ok(PublicTicket {
@@ -1379,7 +1388,7 @@ impl App {
     /// # Errors
     /// [`AppError::Invalid`] naming each refused field.
     pub async fn update_sla_policy(&self, caller: &Caller, body: &Value) -> Result<Value, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?;
+        let p = Self::require_desk_manager(caller)?;
         let (sla, start, end, auto) = policy_from_json(body).map_err(AppError::Invalid)?;
         let cal = WorkingCalendar { day_start: start, day_end: end, ..WorkingCalendar::default() };
         let doc = policy_to_json(&sla, &cal, auto);
@@ -1427,7 +1436,7 @@ impl App {
         holidays: &str,
         makeup: &str,
     ) -> Result<YearSchedule, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?;
+        let p = Self::require_desk_manager(caller)?;
         if !(2000..=2100).contains(&year) {
             return Err(AppError::field("year", "err-calendar-year"));
         }
@@ -1494,8 +1503,7 @@ impl App {
         lead: &str,
         members: &[String],
     ) -> Result<SupportLineRecord, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?.clone();
-        caller.require(Capability::TicketManage, Target { park_id: p.park_id, org_id: None }).ok();
+        let p = Self::require_desk_manager(caller)?.clone();
         let line = SupportLine::parse(line).ok_or_else(|| AppError::field("line", "err-ticket-line"))?;
         if name.trim().is_empty() || name.chars().count() > 50 {
             return Err(AppError::field("name", "err-required-50"));

@@ -6,7 +6,6 @@
 //! with backoff. Every attempt is in the delivery log and the record chain.
 
 use async_trait::async_trait;
-use parkops_domain::access::Capability;
 use parkops_domain::audit::Outcome;
 use parkops_domain::notify::{self, ChannelKind, Message, RateLimit, Release};
 use parkops_domain::ticket::{BusinessDomain, Level};
@@ -210,7 +209,7 @@ impl App {
     /// # Errors
     /// [`AppError::Forbidden`] without [`Capability::TicketManage`].
     pub async fn channels(&self, caller: &Caller) -> Result<Vec<ChannelRecord>, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?;
+        let p = Self::require_desk_manager(caller)?;
         Ok(self.store.channels(p.park_id).await?)
     }
 
@@ -224,7 +223,7 @@ impl App {
         id: Option<uuid::Uuid>,
         input: ChannelInput,
     ) -> Result<ChannelRecord, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?.clone();
+        let p = Self::require_desk_manager(caller)?.clone();
         let existing = match id {
             Some(id) => {
                 Some(self.store.channel(id).await?.filter(|c| c.park_id == p.park_id).ok_or(AppError::NotFound)?)
@@ -274,7 +273,7 @@ impl App {
     /// # Errors
     /// [`AppError::Forbidden`] without [`Capability::TicketManage`].
     pub async fn delivery_log(&self, caller: &Caller) -> Result<Vec<(DeliveryRecord, String)>, AppError> {
-        let p = caller.require_any(Capability::TicketManage)?;
+        let p = Self::require_desk_manager(caller)?;
         Ok(self.store.deliveries(p.park_id, 500).await?)
     }
 
@@ -283,7 +282,7 @@ impl App {
     /// # Errors
     /// [`AppError::NotFound`] for another park's channel.
     pub async fn test_channel(&self, caller: &Caller, id: uuid::Uuid) -> Result<(), AppError> {
-        let p = caller.require_any(Capability::TicketManage)?;
+        let p = Self::require_desk_manager(caller)?;
         let c = self.store.channel(id).await?.filter(|c| c.park_id == p.park_id).ok_or(AppError::NotFound)?;
         let now = self.clock.now();
         let m = QueuedMessage {

@@ -9,8 +9,10 @@
 //! this instance holds the singleton lock ([`SINGLETON_KEY`]) — the binary takes it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use parkops_app::notify::Notifier;
 use parkops_app::{App, AppError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -33,6 +35,9 @@ pub enum Job {
     WatchSla,
     /// Closes resolved tickets the reporter left unanswered for the configured time.
     AutoCloseTickets,
+    /// Sends queued notifications through their channels within each platform's rate limit,
+    /// as digests when throttled, retrying with backoff.
+    DeliverNotifications,
 }
 
 /// What a job run did, for the log.
@@ -62,6 +67,17 @@ pub enum JobOutcome {
         /// How many.
         closed: u32,
     },
+    /// Queued notifications were delivered.
+    NotificationsDelivered {
+        /// Deliveries sent (each a message or a digest).
+        sent: u32,
+        /// Of which digests.
+        digests: u32,
+        /// Attempts to retry later.
+        retrying: u32,
+        /// Deliveries given up.
+        failed: u32,
+    },
 }
 
 impl JobOutcome {
@@ -73,6 +89,7 @@ impl JobOutcome {
             Self::NoCheckpointDue
                 | Self::SlaWatched { warnings: 0, breaches: 0 }
                 | Self::TicketsAutoClosed { closed: 0 }
+                | Self::NotificationsDelivered { sent: 0, digests: 0, retrying: 0, failed: 0 }
         )
     }
 }
@@ -88,6 +105,8 @@ pub struct JobIntervals {
     pub watch_sla: Duration,
     /// Interval of [`Job::AutoCloseTickets`].
     pub auto_close_tickets: Duration,
+    /// Interval of [`Job::DeliverNotifications`].
+    pub deliver_notifications: Duration,
 }
 
 /// One job and how often it runs.
@@ -101,8 +120,13 @@ pub struct Schedule {
 
 impl Job {
     /// Every job.
-    pub const ALL: [Self; 4] =
-        [Self::SignAuditCheckpoint, Self::MaintainStorage, Self::WatchSla, Self::AutoCloseTickets];
+    pub const ALL: [Self; 5] = [
+        Self::SignAuditCheckpoint,
+        Self::MaintainStorage,
+        Self::WatchSla,
+        Self::AutoCloseTickets,
+        Self::DeliverNotifications,
+    ];
 
     /// Stable name, used in logs.
     #[must_use]
@@ -112,6 +136,7 @@ impl Job {
             Self::MaintainStorage => "maintain_storage",
             Self::WatchSla => "watch_sla",
             Self::AutoCloseTickets => "auto_close_tickets",
+            Self::DeliverNotifications => "deliver_notifications",
         }
     }
 
@@ -123,6 +148,7 @@ impl Job {
             Self::MaintainStorage => intervals.maintain_storage,
             Self::WatchSla => intervals.watch_sla,
             Self::AutoCloseTickets => intervals.auto_close_tickets,
+            Self::DeliverNotifications => intervals.deliver_notifications,
         }
     }
 
@@ -130,7 +156,7 @@ impl Job {
     ///
     /// # Errors
     /// The use case's [`AppError`], typically [`AppError::Unavailable`] when storage fails.
-    pub async fn run(self, app: &App) -> Result<JobOutcome, AppError> {
+    pub async fn run(self, app: &App, notifier: &dyn Notifier) -> Result<JobOutcome, AppError> {
         match self {
             Self::SignAuditCheckpoint => Ok(match app.checkpoint_if_due(false).await? {
                 Some(cp) => JobOutcome::CheckpointSigned { seq: cp.seq },
@@ -144,6 +170,15 @@ impl Job {
                 Ok(JobOutcome::SlaWatched { warnings: r.warnings, breaches: r.breaches })
             }
             Self::AutoCloseTickets => Ok(JobOutcome::TicketsAutoClosed { closed: app.auto_close_tickets().await? }),
+            Self::DeliverNotifications => {
+                let r = app.deliver_notifications(notifier).await?;
+                Ok(JobOutcome::NotificationsDelivered {
+                    sent: r.sent,
+                    digests: r.digests,
+                    retrying: r.retrying,
+                    failed: r.failed,
+                })
+            }
         }
     }
 }
@@ -160,6 +195,9 @@ impl fmt::Display for JobOutcome {
                 write!(f, "SLA clocks watched, {warnings} warnings and {breaches} breaches raised")
             }
             Self::TicketsAutoClosed { closed } => write!(f, "{closed} resolved tickets closed automatically"),
+            Self::NotificationsDelivered { sent, digests, retrying, failed } => {
+                write!(f, "notifications: {sent} sent ({digests} digests), {retrying} to retry, {failed} given up")
+            }
         }
     }
 }
@@ -175,11 +213,11 @@ impl JobIntervals {
 /// Runs `jobs` until `cancel` fires, each at its interval (the first run right away). A job
 /// that fails, or even panics, is logged and runs again at its next tick. Returns once
 /// every job loop has stopped; a run in progress at cancellation is allowed to finish.
-pub async fn run(app: App, jobs: Vec<Schedule>, cancel: CancellationToken) {
+pub async fn run(app: App, notifier: Arc<dyn Notifier>, jobs: Vec<Schedule>, cancel: CancellationToken) {
     let mut loops = tokio::task::JoinSet::new();
     for schedule in jobs {
         let span = tracing::info_span!("job", job = schedule.job.name());
-        loops.spawn(job_loop(app.clone(), schedule, cancel.clone()).instrument(span));
+        loops.spawn(job_loop(app.clone(), notifier.clone(), schedule, cancel.clone()).instrument(span));
     }
     while let Some(ended) = loops.join_next().await {
         if let Err(e) = ended {
@@ -189,7 +227,7 @@ pub async fn run(app: App, jobs: Vec<Schedule>, cancel: CancellationToken) {
     tracing::info!("scheduler stopped");
 }
 
-async fn job_loop(app: App, schedule: Schedule, cancel: CancellationToken) {
+async fn job_loop(app: App, notifier: Arc<dyn Notifier>, schedule: Schedule, cancel: CancellationToken) {
     // A zero interval would spin; tokio refuses it outright.
     let mut ticks = tokio::time::interval(schedule.every.max(Duration::from_millis(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -200,15 +238,16 @@ async fn job_loop(app: App, schedule: Schedule, cancel: CancellationToken) {
             () = cancel.cancelled() => break,
             _ = ticks.tick() => {}
         }
-        run_once(&app, schedule.job).await;
+        run_once(&app, &notifier, schedule.job).await;
     }
 }
 
 /// One run, in its own task so a panic cannot end the job's loop.
-async fn run_once(app: &App, job: Job) {
+async fn run_once(app: &App, notifier: &Arc<dyn Notifier>, job: Job) {
     let started = tokio::time::Instant::now();
     let task_app = app.clone();
-    let result = tokio::spawn(async move { job.run(&task_app).await }).await;
+    let task_notifier = notifier.clone();
+    let result = tokio::spawn(async move { job.run(&task_app, task_notifier.as_ref()).await }).await;
     let elapsed = started.elapsed();
     match result {
         Ok(Ok(outcome)) if outcome.is_idle() => tracing::debug!(?elapsed, "{outcome}"),
@@ -435,6 +474,21 @@ mod tests {
         }
     }
 
+    /// Channels are irrelevant to these tests: nothing is ever queued.
+    struct Silent;
+
+    #[async_trait]
+    impl Notifier for Silent {
+        async fn send(
+            &self,
+            _: &parkops_app::ports::notify::ChannelRecord,
+            _: &parkops_domain::notify::Message,
+            _: Timestamp,
+        ) -> Result<(), parkops_app::notify::SendFailure> {
+            Ok(())
+        }
+    }
+
     fn app_with_database_down() -> (App, mpsc::UnboundedReceiver<&'static str>) {
         let (calls, rx) = mpsc::unbounded_channel();
         let app = App {
@@ -451,7 +505,7 @@ mod tests {
     async fn each_job_reports_storage_failure_as_an_error() {
         let (app, _calls) = app_with_database_down();
         for job in Job::ALL {
-            assert!(matches!(job.run(&app).await, Err(AppError::Unavailable(_))), "{}", job.name());
+            assert!(matches!(job.run(&app, &Silent).await, Err(AppError::Unavailable(_))), "{}", job.name());
         }
     }
 
@@ -462,7 +516,7 @@ mod tests {
         let every = Duration::from_millis(5);
         let jobs =
             vec![Schedule { job: Job::SignAuditCheckpoint, every }, Schedule { job: Job::MaintainStorage, every }];
-        let scheduler = tokio::spawn(run(app, jobs, cancel.clone()));
+        let scheduler = tokio::spawn(run(app, Arc::new(Silent), jobs, cancel.clone()));
         // Waits on the runs themselves, not on a clock: three failed runs of each job.
         let wait = async {
             let (mut checkpoints, mut maintenance) = (0, 0);
@@ -492,11 +546,13 @@ mod tests {
         cancel.cancel();
         run(
             app,
+            Arc::new(Silent),
             JobIntervals {
                 sign_audit_checkpoint: Duration::from_secs(1),
                 maintain_storage: Duration::from_secs(1),
                 watch_sla: Duration::from_secs(1),
                 auto_close_tickets: Duration::from_secs(1),
+                deliver_notifications: Duration::from_secs(1),
             }
             .schedules(),
             cancel,
@@ -512,6 +568,7 @@ mod tests {
             maintain_storage: Duration::from_secs(3600),
             watch_sla: Duration::from_secs(60),
             auto_close_tickets: Duration::from_secs(600),
+            deliver_notifications: Duration::from_secs(5),
         };
         let schedules = intervals.schedules();
         assert_eq!(schedules.len(), Job::ALL.len());
@@ -519,6 +576,7 @@ mod tests {
         assert_eq!(schedules[1], Schedule { job: Job::MaintainStorage, every: Duration::from_secs(3600) });
         assert_eq!(schedules[2], Schedule { job: Job::WatchSla, every: Duration::from_secs(60) });
         assert_eq!(schedules[3], Schedule { job: Job::AutoCloseTickets, every: Duration::from_secs(600) });
+        assert_eq!(schedules[4], Schedule { job: Job::DeliverNotifications, every: Duration::from_secs(5) });
         let names: std::collections::HashSet<_> = Job::ALL.iter().map(|j| j.name()).collect();
         assert_eq!(names.len(), Job::ALL.len(), "names are distinct");
     }

@@ -108,6 +108,14 @@ pub struct ServeArgs {
     /// How often resolved tickets past the confirmation period are closed automatically.
     #[arg(long, env = "PARKOPS_AUTO_CLOSE_EVERY", default_value = "10m")]
     pub auto_close_every: HumanDuration,
+    /// How often queued notifications are sent through their channels (within each
+    /// platform's rate limit, as digests when throttled).
+    #[arg(long, env = "PARKOPS_DELIVER_NOTIFICATIONS_EVERY", default_value = "5s")]
+    pub deliver_notifications_every: HumanDuration,
+    /// Let notification channels point at loopback addresses (local receivers and tests only;
+    /// off by default as a guard against requests to the server itself).
+    #[arg(long, env = "PARKOPS_NOTIFY_ALLOW_LOOPBACK")]
+    pub notify_allow_loopback: bool,
     /// How long open connections may take to finish at shutdown.
     #[arg(long, env = "PARKOPS_SHUTDOWN_GRACE", default_value = "20s")]
     pub shutdown_grace: HumanDuration,

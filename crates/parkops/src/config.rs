@@ -87,6 +87,8 @@ pub struct ServeSettings {
     pub checkpoint_every: i64,
     /// Job intervals.
     pub jobs: JobIntervals,
+    /// Whether notification channels may point at loopback addresses.
+    pub notify_allow_loopback: bool,
     /// Grace period for open connections at shutdown.
     pub shutdown_grace: Duration,
 }
@@ -127,7 +129,9 @@ impl ServeSettings {
                 maintain_storage: args.maintenance_interval.0,
                 watch_sla: args.watch_sla_every.0,
                 auto_close_tickets: args.auto_close_every.0,
+                deliver_notifications: args.deliver_notifications_every.0,
             },
+            notify_allow_loopback: args.notify_allow_loopback,
             shutdown_grace: args.shutdown_grace.0,
         })
     }

@@ -12,6 +12,7 @@ mod config;
 mod keys;
 mod logging;
 mod messages;
+mod notifier;
 mod serve;
 mod user;
 mod wiring;

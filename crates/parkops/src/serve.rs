@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum_server::tls_rustls::RustlsConfig;
+use parkops_app::notify::Notifier;
 use parkops_app::{App, Caller};
 use parkops_jobs::Schedule;
 use parkops_store::Db;
@@ -14,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ServeSettings, TlsFiles};
+use crate::notifier::ChannelNotifier;
 use crate::wiring;
 
 /// How often a `serve` that does not hold the jobs lock asks for it again.
@@ -49,6 +52,10 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         None => None,
     };
 
+    // Built before anything listens: the HTTP client of the notification channels, and the
+    // signal handlers, so a SIGTERM arriving as soon as the port is open is never lost.
+    let notifier: Arc<dyn Notifier> = Arc::new(ChannelNotifier::new(settings.notify_allow_loopback)?);
+    let mut signals = Signals::install()?;
     // Migrations ran above: only now does anything listen.
     let cancel = CancellationToken::new();
     // One metrics registry, fed by the web router and read on the metrics listener.
@@ -58,7 +65,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         Some(addr) => Some(spawn_listener("metrics", addr, metrics_router, tls, &cancel, settings.shutdown_grace)?),
         None => None,
     };
-    let mut jobs = tokio::spawn(run_jobs(db, app, settings.jobs.schedules(), cancel.clone()));
+    let mut jobs = tokio::spawn(run_jobs(db, app, notifier, settings.jobs.schedules(), cancel.clone()));
 
     // `main` of the server: whichever part ends first, or a signal, stops them all.
     let (mut server_done, mut metrics_done, mut jobs_done) = (false, metrics.is_none(), false);
@@ -76,7 +83,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
             jobs_done = true;
             failure = ended_early("job scheduler", ended.map(|()| Ok(())));
         }
-        signal = shutdown_signal() => match signal {
+        signal = signals.next() => match signal {
             Ok(name) => tracing::info!(signal = name, "shutdown requested"),
             Err(e) => failure = Some(e.context("cannot listen for shutdown signals")),
         },
@@ -170,7 +177,7 @@ fn spawn_listener(
 
 /// Runs the jobs while this instance holds the singleton lock, so several instances on one
 /// PostgreSQL run each job once; asks again every 30 s while another instance holds it.
-async fn run_jobs(db: Db, app: App, jobs: Vec<Schedule>, cancel: CancellationToken) {
+async fn run_jobs(db: Db, app: App, notifier: Arc<dyn Notifier>, jobs: Vec<Schedule>, cancel: CancellationToken) {
     let guard = loop {
         match db.try_singleton(parkops_jobs::SINGLETON_KEY).await {
             Ok(Some(guard)) => break guard,
@@ -183,16 +190,29 @@ async fn run_jobs(db: Db, app: App, jobs: Vec<Schedule>, cancel: CancellationTok
         }
     };
     tracing::info!("this instance runs the background jobs");
-    parkops_jobs::run(app, jobs, cancel).await;
+    parkops_jobs::run(app, notifier, jobs, cancel).await;
     drop(guard);
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM, naming which.
-async fn shutdown_signal() -> anyhow::Result<&'static str> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(Into::into),
-        _ = term.recv() => Ok("SIGTERM"),
+/// SIGINT (Ctrl-C) and SIGTERM, taken over before the server listens.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Takes over SIGINT and SIGTERM from their default (ending the process at once).
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> anyhow::Result<&'static str> {
+        tokio::select! {
+            _ = self.interrupt.recv() => Ok("SIGINT"),
+            _ = self.terminate.recv() => Ok("SIGTERM"),
+        }
     }
 }
 

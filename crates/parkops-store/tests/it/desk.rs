@@ -286,3 +286,53 @@ async fn the_calendar_is_versioned_data_and_bad_dates_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_suppliers_manager_cannot_run_the_parks_desk() {
+    for t in databases().await {
+        let d = desk(&t, WEDNESDAY_10H).await;
+        // A manager post inside a product vendor: management scope over that vendor only.
+        let vendor = d.app.store.user_by_username("jb.vendor01").await.expect("read").expect("user");
+        let sys = d.caller("jb.sysadmin").await;
+        let input = parkops_app::user::NewUser {
+            org_id: vendor.org_id.to_string(),
+            username: "jb.vendor.mgr".into(),
+            display_name: "厂家经理".into(),
+            posts: vec!["manager".into()],
+            password: "Vendor#Mgr2026".into(),
+            ..parkops_app::user::NewUser::default()
+        };
+        d.app.create_user(&sys, input).await.expect("create");
+        let mgr = d.caller("jb.vendor.mgr").await;
+        let (policy, _) = d.app.sla_policy_view(&mgr).await.expect("may read");
+        assert!(
+            matches!(d.app.update_sla_policy(&mgr, &policy).await, Err(AppError::Forbidden { .. })),
+            "{:?}",
+            t.engine
+        );
+        assert!(matches!(d.app.update_calendar(&mgr, 2027, "2027-01-01", "").await, Err(AppError::Forbidden { .. })));
+        assert!(matches!(d.app.set_support_line(&mgr, "l1", "x", "", &[]).await, Err(AppError::Forbidden { .. })));
+        assert!(matches!(d.app.channels(&mgr).await, Err(AppError::Forbidden { .. })));
+        // The park's own desk manager still can.
+        let m = d.caller("jb.manager").await;
+        assert!(d.app.update_sla_policy(&m, &policy).await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn reporters_do_not_see_the_desks_internal_entries() {
+    for t in databases().await {
+        let d = desk(&t, WEDNESDAY_10H).await;
+        let ticket = d.open("jb.ent09", "general").await;
+        let op = d.caller("jb.op01").await;
+        d.app.comment_ticket(&op, ticket.id, "handover", "内部交接：疑似厂家固件问题").await.expect("handover");
+        d.app.comment_ticket(&op, ticket.id, "comment", "已安排技术员到场").await.expect("comment");
+        let me = d.caller("jb.ent09").await;
+        let kinds: Vec<_> =
+            d.app.ticket_detail(&me, ticket.id).await.expect("own").events.into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec!["created", "comment"], "{:?}", t.engine);
+        let staff: Vec<_> =
+            d.app.ticket_detail(&op, ticket.id).await.expect("desk").events.into_iter().map(|e| e.kind).collect();
+        assert_eq!(staff, vec!["created", "handover", "comment"]);
+    }
+}
