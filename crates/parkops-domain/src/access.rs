@@ -147,11 +147,17 @@ pub enum Capability {
     TicketWork,
     /// Run the desk: close tickets outright, edit SLA targets, the calendar and support lines.
     TicketManage,
+    /// Read the asset register: CIs, relations and impact, timelines, locations, spare parts
+    /// (the whole park, or the CIs one's organisation owns or maintains).
+    AssetView,
+    /// Keep the register: create and edit CIs, lifecycle events, relations, imports, stock
+    /// movements; with park scope also locations and the class schema.
+    AssetManage,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 20] = [
         Self::DashboardView,
         Self::OrgView,
         Self::OrgManage,
@@ -170,6 +176,8 @@ impl Capability {
         Self::TicketView,
         Self::TicketWork,
         Self::TicketManage,
+        Self::AssetView,
+        Self::AssetManage,
     ];
 
     /// Stable code, used in the OpenAPI document and resource files.
@@ -194,6 +202,8 @@ impl Capability {
             Self::TicketView => "ticket.view",
             Self::TicketWork => "ticket.work",
             Self::TicketManage => "ticket.manage",
+            Self::AssetView => "asset.view",
+            Self::AssetManage => "asset.manage",
         }
     }
 }
@@ -258,16 +268,26 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::TicketView, reach),
             (C::TicketWork, reach),
             (C::TicketManage, reach),
+            (C::AssetView, reach),
+            (C::AssetManage, reach),
         ],
-        Post::Technician | Post::Operator => vec![
-            (C::DashboardView, reach),
-            (C::OrgView, reach),
-            (C::UserView, Own),
-            (C::JobDescriptionView, Park),
-            (C::TicketReport, Own),
-            (C::TicketView, reach),
-            (C::TicketWork, reach),
-        ],
+        // Technicians keep the asset register; operators on duty read it.
+        Post::Technician | Post::Operator => {
+            let mut g = vec![
+                (C::DashboardView, reach),
+                (C::OrgView, reach),
+                (C::UserView, Own),
+                (C::JobDescriptionView, Park),
+                (C::TicketReport, Own),
+                (C::TicketView, reach),
+                (C::TicketWork, reach),
+                (C::AssetView, reach),
+            ];
+            if post == Post::Technician {
+                g.push((C::AssetManage, reach));
+            }
+            g
+        }
         // The supervising side reads every ticket and works none.
         Post::Supervisor => vec![
             (C::DashboardView, Park),
@@ -276,6 +296,7 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::JobDescriptionView, Park),
             (C::TicketReport, Own),
             (C::TicketView, Park),
+            (C::AssetView, Park),
         ],
         // Supplier staff see and work the tickets assigned to their own organisation.
         Post::SupplierEngineer => vec![
@@ -285,6 +306,7 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::TicketReport, Own),
             (C::TicketView, Own),
             (C::TicketWork, Own),
+            (C::AssetView, Own),
         ],
         Post::Reporter => vec![(C::DashboardView, Own), (C::TicketReport, Own)],
     }
@@ -508,6 +530,28 @@ mod tests {
         let admin = principal(OrgType::UsingUnit, &[Post::SystemAdmin]);
         assert!(!admin.has(Capability::TicketView), "administrators do no business work");
         assert!(principal(OrgType::ServiceOrganisation, &[Post::Manager]).has(Capability::TicketManage));
+    }
+
+    #[test]
+    fn asset_rights_follow_posts() {
+        for post in [Post::Manager, Post::Technician] {
+            let p = principal(OrgType::ServiceOrganisation, &[post]);
+            assert_eq!(p.scope_of(Capability::AssetManage), Some(Scope::Park), "{post:?}");
+        }
+        let operator = principal(OrgType::ServiceOrganisation, &[Post::Operator]);
+        assert!(operator.has(Capability::AssetView) && !operator.has(Capability::AssetManage));
+        let sup = principal(OrgType::SupervisingDepartment, &[Post::Supervisor]);
+        assert_eq!(sup.scope_of(Capability::AssetView), Some(Scope::Park));
+        assert!(!sup.has(Capability::AssetManage));
+        let vendor = principal(OrgType::ProductVendor, &[Post::SupplierEngineer]);
+        assert_eq!(vendor.scope_of(Capability::AssetView), Some(Scope::OwnOrganisation));
+        assert!(!vendor.has(Capability::AssetManage));
+        let enterprise_tech = principal(OrgType::Enterprise, &[Post::Technician]);
+        assert_eq!(enterprise_tech.scope_of(Capability::AssetManage), Some(Scope::OwnOrganisation));
+        for post in [Post::Reporter, Post::SystemAdmin, Post::SecurityAdmin, Post::AuditAdmin] {
+            let p = principal(OrgType::UsingUnit, &[post]);
+            assert!(!p.has(Capability::AssetView), "{post:?}");
+        }
     }
 
     #[test]
