@@ -15,6 +15,7 @@ use parkops_domain::time::Timestamp;
 
 use crate::StoreError;
 
+pub mod asset;
 pub mod desk;
 pub mod notify;
 
