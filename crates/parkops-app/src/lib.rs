@@ -8,6 +8,7 @@
 //! state change together with its audit record in one [`ports::Tx`]. This crate does no
 //! I/O of its own: no SQL, no HTTP, no files, no clock reads outside [`clock`].
 
+pub mod asset;
 pub mod audit;
 pub mod auth;
 pub mod clock;
