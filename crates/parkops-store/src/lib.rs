@@ -8,6 +8,7 @@
 //! Dialect differences live in this crate only, each in a local `match` on [`Backend`]
 //! with a comment. Migrations: `migrations/sqlite` and `migrations/postgres`, identical names.
 
+mod asset;
 mod desk;
 mod notify;
 mod read;

@@ -1,0 +1,677 @@
+//! The asset half of the store: CIs, relations, timelines, the location tree, class
+//! extensions, spare parts and stock movements.
+//!
+//! Imports write through multi-row statements ([`AssetWrites::put_assets`],
+//! [`AssetWrites::append_asset_events`], [`AssetWrites::insert_relations`]) kept to a few
+//! hundred bound parameters each: binding cost per row grows with the parameters of a statement
+//! (see `bench/src/verify.rs`). Lookups by many ids or codes go in chunks for the same reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use parkops_app::StoreError;
+use parkops_app::asset::{AssetStorage, AssetTx};
+use parkops_app::ports::asset::{
+    AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetReads, AssetRecord, AssetWrites, LocationPath,
+    LocationRecord, RelationRecord, SparePartRecord, StockMovementRecord, StockReason,
+};
+use parkops_app::ports::{Page, PageRequest};
+use parkops_domain::asset::{
+    AssetId, CiFamily, Criticality, LifecycleState, LocationId, LocationLevel, RelationKind, SparePartId,
+};
+use parkops_domain::id::{OrgId, ParkId, UserId};
+use parkops_domain::ticket::BusinessDomain;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::read::{like, page_clause};
+use crate::rows::{flag, int, text, time};
+use crate::tx::DbTx;
+use crate::{Db, Sql, map_err, unavailable};
+
+const ASSET_COLUMNS: &str = "id, park_id, code, name, class, family, state, state_since, zone_id, site_id, point_id, \
+    enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
+    created_by, created_at, updated_at";
+const ASSET_COLUMN_COUNT: usize = 21;
+/// The columns an update replaces.
+const ASSET_MUTABLE: &str = "code, name, class, family, state, state_since, zone_id, site_id, point_id, \
+    enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
+    updated_at";
+/// The columns an insert writes: the fixed ones, then [`ASSET_MUTABLE`].
+const ASSET_INSERT: &str = "id, park_id, created_by, created_at, code, name, class, family, state, state_since, \
+    zone_id, site_id, point_id, enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, \
+    holds_sensitive_data, attributes, updated_at";
+
+/// Every column of [`ASSET_MUTABLE`] set from the incoming row when the id exists (`put_assets`).
+const ASSET_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
+    class = excluded.class, family = excluded.family, state = excluded.state, state_since = excluded.state_since, \
+    zone_id = excluded.zone_id, site_id = excluded.site_id, point_id = excluded.point_id, \
+    enterprise_org_id = excluded.enterprise_org_id, maintainer_org_id = excluded.maintainer_org_id, \
+    owner_user_id = excluded.owner_user_id, criticality = excluded.criticality, domain = excluded.domain, \
+    holds_sensitive_data = excluded.holds_sensitive_data, attributes = excluded.attributes, \
+    updated_at = excluded.updated_at";
+
+const RELATION_COLUMNS: &str = "park_id, from_id, to_id, kind, note, created_by, created_at";
+const EVENT_COLUMNS: &str = "asset_id, seq, at, actor, kind, from_state, to_state, note, data";
+const LOCATION_COLUMNS: &str =
+    "id, park_id, parent_id, level, code, name, latitude, longitude, ex_zone, created_at, updated_at";
+const PART_COLUMNS: &str = "id, park_id, code, name, class, unit, stock, min_stock, created_at, updated_at";
+const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, reason, asset_id, note";
+
+/// Bound parameters per multi-row statement.
+const PARAMS_PER_STATEMENT: usize = 480;
+/// Values per `IN (…)` list.
+const IDS_PER_QUERY: usize = 400;
+
+/// A stored value that names no variant or is not well-formed.
+#[derive(Debug, thiserror::Error)]
+#[error("column {0} holds an invalid value")]
+struct BadValue(&'static str);
+
+fn bad(c: &'static str) -> StoreError {
+    unavailable(BadValue(c))
+}
+
+fn opt_text(row: &AnyRow, c: &'static str) -> Result<Option<String>, StoreError> {
+    row.try_get::<Option<String>, _>(c).map_err(unavailable)
+}
+
+fn code<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(&text(row, c)?).ok_or_else(|| bad(c))
+}
+
+fn opt_id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, StoreError> {
+    opt_text(row, c)?.map(|t| parse(&t).map_err(|_| bad(c))).transpose()
+}
+
+fn id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, StoreError> {
+    parse(&text(row, c)?).map_err(|_| bad(c))
+}
+
+fn asset(row: &AnyRow) -> Result<AssetRecord, StoreError> {
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&text(row, "attributes")?).map_err(|_| bad("attributes"))?;
+    Ok(AssetRecord {
+        id: id(row, "id", AssetId::parse)?,
+        park_id: id(row, "park_id", ParkId::parse)?,
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        class: text(row, "class")?,
+        family: code(row, "family", CiFamily::parse)?,
+        state: code(row, "state", LifecycleState::parse)?,
+        state_since: time(row, "state_since")?,
+        location: LocationPath {
+            zone: opt_id(row, "zone_id", LocationId::parse)?,
+            site: opt_id(row, "site_id", LocationId::parse)?,
+            point: opt_id(row, "point_id", LocationId::parse)?,
+        },
+        enterprise_org_id: opt_id(row, "enterprise_org_id", OrgId::parse)?,
+        maintainer_org_id: opt_id(row, "maintainer_org_id", OrgId::parse)?,
+        owner_user_id: opt_id(row, "owner_user_id", UserId::parse)?,
+        criticality: code(row, "criticality", Criticality::parse)?,
+        domain: code(row, "domain", BusinessDomain::parse)?,
+        holds_sensitive_data: flag(row, "holds_sensitive_data")?,
+        attributes,
+        created_by: text(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn relation(row: &AnyRow) -> Result<RelationRecord, StoreError> {
+    Ok(RelationRecord {
+        park_id: id(row, "park_id", ParkId::parse)?,
+        from_id: id(row, "from_id", AssetId::parse)?,
+        to_id: id(row, "to_id", AssetId::parse)?,
+        kind: code(row, "kind", RelationKind::parse)?,
+        note: text(row, "note")?,
+        created_by: text(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn event(row: &AnyRow) -> Result<AssetEventRecord, StoreError> {
+    Ok(AssetEventRecord {
+        asset_id: id(row, "asset_id", AssetId::parse)?,
+        seq: int(row, "seq")?,
+        at: time(row, "at")?,
+        actor: text(row, "actor")?,
+        kind: text(row, "kind")?,
+        from_state: text(row, "from_state")?,
+        to_state: text(row, "to_state")?,
+        note: text(row, "note")?,
+        data: text(row, "data")?,
+    })
+}
+
+fn location(row: &AnyRow) -> Result<LocationRecord, StoreError> {
+    Ok(LocationRecord {
+        id: id(row, "id", LocationId::parse)?,
+        park_id: id(row, "park_id", ParkId::parse)?,
+        parent_id: opt_id(row, "parent_id", LocationId::parse)?,
+        level: code(row, "level", LocationLevel::parse)?,
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        latitude: text(row, "latitude")?,
+        longitude: text(row, "longitude")?,
+        ex_zone: text(row, "ex_zone")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn part(row: &AnyRow) -> Result<SparePartRecord, StoreError> {
+    Ok(SparePartRecord {
+        id: id(row, "id", SparePartId::parse)?,
+        park_id: id(row, "park_id", ParkId::parse)?,
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        class: text(row, "class")?,
+        unit: text(row, "unit")?,
+        stock: int(row, "stock")?,
+        min_stock: int(row, "min_stock")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn movement(row: &AnyRow) -> Result<StockMovementRecord, StoreError> {
+    Ok(StockMovementRecord {
+        part_id: id(row, "part_id", SparePartId::parse)?,
+        seq: int(row, "seq")?,
+        at: time(row, "at")?,
+        actor: text(row, "actor")?,
+        delta: int(row, "delta")?,
+        stock_after: int(row, "stock_after")?,
+        reason: code(row, "reason", StockReason::parse)?,
+        asset_id: opt_id(row, "asset_id", AssetId::parse)?,
+        note: text(row, "note")?,
+    })
+}
+
+fn class_record(row: &AnyRow) -> Result<AssetClassRecord, StoreError> {
+    Ok(AssetClassRecord {
+        park_id: id(row, "park_id", ParkId::parse)?,
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        family: code(row, "family", CiFamily::parse)?,
+        attributes: text(row, "attributes")?,
+        updated_by: text(row, "updated_by")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn select(columns: &'static str, from: &'static str) -> Sql {
+    let mut s = Sql::new("SELECT ");
+    s.push(columns).push(from);
+    s
+}
+
+/// Binds `values` as a comma-separated list (for `IN (…)`).
+fn bind_list(sql: &mut Sql, values: impl IntoIterator<Item = String>) {
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(v);
+    }
+}
+
+fn attributes_json(a: &AssetRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&a.attributes).map_err(unavailable)
+}
+
+/// Binds a CI's mutable values in the order of [`ASSET_MUTABLE`].
+fn bind_asset_fields(sql: &mut Sql, a: &AssetRecord) -> Result<(), StoreError> {
+    let attributes = attributes_json(a)?;
+    sql.bind(a.code.clone()).push(", ").bind(a.name.clone()).push(", ").bind(a.class.clone()).push(", ");
+    sql.bind(a.family.code().to_owned())
+        .push(", ")
+        .bind(a.state.code().to_owned())
+        .push(", ")
+        .bind(a.state_since.as_millis())
+        .push(", ");
+    sql.bind(a.location.zone.map(|l| l.to_string()))
+        .push(", ")
+        .bind(a.location.site.map(|l| l.to_string()))
+        .push(", ")
+        .bind(a.location.point.map(|l| l.to_string()))
+        .push(", ");
+    sql.bind(a.enterprise_org_id.map(|o| o.to_string()))
+        .push(", ")
+        .bind(a.maintainer_org_id.map(|o| o.to_string()))
+        .push(", ")
+        .bind(a.owner_user_id.map(|u| u.to_string()))
+        .push(", ");
+    sql.bind(a.criticality.code().to_owned())
+        .push(", ")
+        .bind(a.domain.code().to_owned())
+        .push(", ")
+        .bind(i64::from(a.holds_sensitive_data))
+        .push(", ")
+        .bind(attributes)
+        .push(", ")
+        .bind(a.updated_at.as_millis());
+    Ok(())
+}
+
+/// Binds one CI in the order of [`ASSET_INSERT`], as `(…)`.
+fn bind_asset(sql: &mut Sql, a: &AssetRecord) -> Result<(), StoreError> {
+    sql.push("(").bind(a.id.to_string()).push(", ").bind(a.park_id.to_string()).push(", ");
+    sql.bind(a.created_by.clone()).push(", ").bind(a.created_at.as_millis()).push(", ");
+    bind_asset_fields(sql, a)?;
+    sql.push(")");
+    Ok(())
+}
+
+fn asset_where(sql: &mut Sql, f: &AssetFilter) {
+    sql.push(" WHERE 1 = 1");
+    if let Some(p) = f.park_id {
+        sql.push(" AND park_id = ").bind(p.to_string());
+    }
+    if !f.classes.is_empty() {
+        sql.push(" AND class IN (");
+        bind_list(sql, f.classes.iter().cloned());
+        sql.push(")");
+    }
+    if let Some(family) = f.family {
+        sql.push(" AND family = ").bind(family.code().to_owned());
+    }
+    if !f.states.is_empty() {
+        sql.push(" AND state IN (");
+        bind_list(sql, f.states.iter().map(|s| s.code().to_owned()));
+        sql.push(")");
+    }
+    if let Some(z) = f.zone {
+        sql.push(" AND zone_id = ").bind(z.to_string());
+    }
+    if let Some(s) = f.site {
+        sql.push(" AND site_id = ").bind(s.to_string());
+    }
+    if let Some(o) = f.enterprise {
+        sql.push(" AND enterprise_org_id = ").bind(o.to_string());
+    }
+    if let Some(o) = f.maintainer {
+        sql.push(" AND maintainer_org_id = ").bind(o.to_string());
+    }
+    if let Some(c) = f.criticality {
+        sql.push(" AND criticality = ").bind(c.code().to_owned());
+    }
+    if let Some(o) = f.org_scope {
+        sql.push(" AND (enterprise_org_id = ").bind(o.to_string()).push(" OR maintainer_org_id = ");
+        sql.bind(o.to_string()).push(")");
+    }
+    if let Some(t) = f.text.as_ref().filter(|t| !t.trim().is_empty()) {
+        let p = like(t);
+        sql.push(" AND (lower(code) LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR lower(name) LIKE ").bind(p);
+        sql.push(" ESCAPE '\\')");
+    }
+}
+
+impl Db {
+    async fn assets_where_in(
+        &self,
+        column: &'static str,
+        park: Option<ParkId>,
+        values: Vec<String>,
+    ) -> Result<Vec<AssetRecord>, StoreError> {
+        let mut out = Vec::with_capacity(values.len());
+        for chunk in values.chunks(IDS_PER_QUERY) {
+            let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE ");
+            if let Some(p) = park {
+                sql.push("park_id = ").bind(p.to_string()).push(" AND ");
+            }
+            sql.push(column).push(" IN (");
+            bind_list(&mut sql, chunk.iter().cloned());
+            sql.push(")");
+            for row in self.all(sql).await? {
+                out.push(asset(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn facet(&self, column: &'static str, f: &AssetFilter) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(column).push(" AS k, COUNT(*) AS n FROM asset");
+        asset_where(&mut sql, f);
+        sql.push(" GROUP BY ").push(column).push(" ORDER BY ").push(column);
+        self.all(sql).await?.iter().map(|r| Ok((opt_text(r, "k")?, int(r, "n")?))).collect()
+    }
+}
+
+fn some_facet<T>(
+    rows: Vec<(Option<String>, i64)>,
+    c: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<(T, i64)>, StoreError> {
+    rows.into_iter().map(|(k, n)| Ok((k.as_deref().and_then(&parse).ok_or_else(|| bad(c))?, n))).collect()
+}
+
+fn opt_facet<T, E>(
+    rows: Vec<(Option<String>, i64)>,
+    c: &'static str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<(Option<T>, i64)>, StoreError> {
+    rows.into_iter().map(|(k, n)| Ok((k.map(|k| parse(&k).map_err(|_| bad(c))).transpose()?, n))).collect()
+}
+
+#[async_trait]
+impl AssetReads for Db {
+    async fn asset(&self, id: AssetId) -> Result<Option<AssetRecord>, StoreError> {
+        let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE id = ");
+        sql.bind(id.to_string());
+        self.all(sql).await?.first().map(asset).transpose()
+    }
+
+    async fn asset_by_code(&self, park: ParkId, code: &str) -> Result<Option<AssetRecord>, StoreError> {
+        let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE park_id = ");
+        sql.bind(park.to_string()).push(" AND code = ").bind(code.trim().to_owned());
+        self.all(sql).await?.first().map(asset).transpose()
+    }
+
+    async fn assets_by_codes(&self, park: ParkId, codes: &[String]) -> Result<Vec<AssetRecord>, StoreError> {
+        let distinct: BTreeSet<&String> = codes.iter().collect();
+        self.assets_where_in("code", Some(park), distinct.into_iter().cloned().collect()).await
+    }
+
+    async fn assets_by_ids(&self, ids: &[AssetId]) -> Result<Vec<AssetRecord>, StoreError> {
+        let distinct: BTreeSet<&AssetId> = ids.iter().collect();
+        self.assets_where_in("id", None, distinct.into_iter().map(ToString::to_string).collect()).await
+    }
+
+    async fn assets(&self, filter: &AssetFilter, page: PageRequest) -> Result<Page<AssetRecord>, StoreError> {
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM asset");
+        asset_where(&mut count, filter);
+        let total = self.count(count).await?;
+        let mut sql = select(ASSET_COLUMNS, " FROM asset");
+        asset_where(&mut sql, filter);
+        sql.push(" ORDER BY code");
+        page_clause(&mut sql, page);
+        let items = self.all(sql).await?.iter().map(asset).collect::<Result<_, _>>()?;
+        Ok(Page { items, total, request: page })
+    }
+
+    async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        Ok(AssetFacets {
+            classes: some_facet(self.facet("class", filter).await?, "class", |s| Some(s.to_owned()))?,
+            states: some_facet(self.facet("state", filter).await?, "state", LifecycleState::parse)?,
+            zones: opt_facet(self.facet("zone_id", filter).await?, "zone_id", LocationId::parse)?,
+            enterprises: opt_facet(self.facet("enterprise_org_id", filter).await?, "enterprise_org_id", OrgId::parse)?,
+            maintainers: opt_facet(self.facet("maintainer_org_id", filter).await?, "maintainer_org_id", OrgId::parse)?,
+        })
+    }
+
+    async fn asset_events(&self, id: AssetId) -> Result<Vec<AssetEventRecord>, StoreError> {
+        let mut sql = select(EVENT_COLUMNS, " FROM asset_event WHERE asset_id = ");
+        sql.bind(id.to_string()).push(" ORDER BY seq");
+        self.all(sql).await?.iter().map(event).collect()
+    }
+
+    async fn relations_touching(&self, ids: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
+        let ids: Vec<String> = ids.iter().collect::<BTreeSet<_>>().into_iter().map(ToString::to_string).collect();
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            // Two index-backed lookups (primary key from the `from` end, `asset_relation_by_to`
+            // from the other) rather than one OR over both columns.
+            for column in ["from_id", "to_id"] {
+                let mut sql = select(RELATION_COLUMNS, " FROM asset_relation WHERE ");
+                sql.push(column).push(" IN (");
+                bind_list(&mut sql, chunk.iter().cloned());
+                sql.push(")");
+                for row in self.all(sql).await? {
+                    let r = relation(&row)?;
+                    if seen.insert((r.from_id, r.kind, r.to_id)) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn locations(&self, park: ParkId) -> Result<Vec<LocationRecord>, StoreError> {
+        let mut sql = select(LOCATION_COLUMNS, " FROM asset_location WHERE park_id = ");
+        sql.bind(park.to_string()).push(" ORDER BY code");
+        self.all(sql).await?.iter().map(location).collect()
+    }
+
+    async fn asset_classes(&self, park: ParkId) -> Result<Vec<AssetClassRecord>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT park_id, code, name, family, attributes, updated_by, updated_at FROM asset_class WHERE park_id = ",
+        );
+        sql.bind(park.to_string()).push(" ORDER BY code");
+        self.all(sql).await?.iter().map(class_record).collect()
+    }
+
+    async fn spare_parts(&self, park: ParkId) -> Result<Vec<SparePartRecord>, StoreError> {
+        let mut sql = select(PART_COLUMNS, " FROM spare_part WHERE park_id = ");
+        sql.bind(park.to_string()).push(" ORDER BY code");
+        self.all(sql).await?.iter().map(part).collect()
+    }
+
+    async fn spare_part(&self, id: SparePartId) -> Result<Option<SparePartRecord>, StoreError> {
+        let mut sql = select(PART_COLUMNS, " FROM spare_part WHERE id = ");
+        sql.bind(id.to_string());
+        self.all(sql).await?.first().map(part).transpose()
+    }
+
+    async fn stock_movements(&self, id: SparePartId) -> Result<Vec<StockMovementRecord>, StoreError> {
+        let mut sql = select(MOVEMENT_COLUMNS, " FROM spare_part_movement WHERE part_id = ");
+        sql.bind(id.to_string()).push(" ORDER BY seq");
+        self.all(sql).await?.iter().map(movement).collect()
+    }
+}
+
+/// The asset use cases run on the database directly until the asset port is part of the
+/// general [`parkops_app::ports::Store`].
+#[async_trait]
+impl AssetStorage for Db {
+    type Tx = dyn AssetTx;
+
+    async fn begin_assets(&self) -> Result<Box<dyn AssetTx>, StoreError> {
+        Ok(Box::new(DbTx::begin(self).await?))
+    }
+}
+
+impl DbTx {
+    async fn fetch_int(&mut self, sql: Sql, column: &'static str) -> Result<i64, StoreError> {
+        let row = sql.build().fetch_one(&mut *self.tx).await.map_err(map_err)?;
+        int(&row, column)
+    }
+}
+
+fn bind_event(sql: &mut Sql, e: &AssetEventRecord) {
+    // The seq is the next one of the CI's timeline, computed in the statement itself.
+    sql.push("(").bind(e.asset_id.to_string());
+    sql.push(", (SELECT COALESCE(MAX(seq), 0) + 1 FROM asset_event WHERE asset_id = ").bind(e.asset_id.to_string());
+    sql.push("), ").bind(e.at.as_millis()).push(", ").bind(e.actor.clone()).push(", ").bind(e.kind.clone());
+    sql.push(", ").bind(e.from_state.clone()).push(", ").bind(e.to_state.clone()).push(", ").bind(e.note.clone());
+    sql.push(", ").bind(e.data.clone()).push(")");
+}
+
+fn bind_relation(sql: &mut Sql, r: &RelationRecord) {
+    sql.push("(").bind(r.park_id.to_string()).push(", ").bind(r.from_id.to_string()).push(", ");
+    sql.bind(r.to_id.to_string()).push(", ").bind(r.kind.code().to_owned()).push(", ").bind(r.note.clone());
+    sql.push(", ").bind(r.created_by.clone()).push(", ").bind(r.created_at.as_millis()).push(")");
+}
+
+#[async_trait]
+impl AssetWrites for DbTx {
+    async fn insert_asset(&mut self, a: &AssetRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO asset (");
+        sql.push(ASSET_INSERT).push(") VALUES ");
+        bind_asset(&mut sql, a)?;
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn update_asset(&mut self, a: &AssetRecord) -> Result<(), StoreError> {
+        // A row-value assignment (PostgreSQL; SQLite since 3.15) in the order of
+        // `bind_asset_fields`, so insert and update share one binding.
+        let mut sql = Sql::new("UPDATE asset SET (");
+        sql.push(ASSET_MUTABLE).push(") = (");
+        bind_asset_fields(&mut sql, a)?;
+        sql.push(") WHERE id = ").bind(a.id.to_string()).push(" AND park_id = ").bind(a.park_id.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
+        for rows in batch.chunks(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT) {
+            let mut sql = Sql::new("INSERT INTO asset (");
+            sql.push(ASSET_INSERT).push(") VALUES ");
+            for (i, a) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                bind_asset(&mut sql, a)?;
+            }
+            sql.push(ASSET_UPSERT);
+            self.exec(sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn append_asset_event(&mut self, e: &AssetEventRecord) -> Result<i64, StoreError> {
+        let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM asset_event WHERE asset_id = ");
+        next.bind(e.asset_id.to_string());
+        let seq = self.fetch_int(next, "n").await?;
+        let mut sql = Sql::new("INSERT INTO asset_event (");
+        sql.push(EVENT_COLUMNS).push(") VALUES (").bind(e.asset_id.to_string()).push(", ").bind(seq).push(", ");
+        sql.bind(e.at.as_millis()).push(", ").bind(e.actor.clone()).push(", ").bind(e.kind.clone()).push(", ");
+        sql.bind(e.from_state.clone()).push(", ").bind(e.to_state.clone()).push(", ").bind(e.note.clone());
+        sql.push(", ").bind(e.data.clone()).push(")");
+        self.exec(sql).await?;
+        Ok(seq)
+    }
+
+    async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
+        // Ten parameters per entry (the CI's id is bound twice).
+        for rows in batch.chunks(PARAMS_PER_STATEMENT / 10) {
+            let mut sql = Sql::new("INSERT INTO asset_event (");
+            sql.push(EVENT_COLUMNS).push(") VALUES ");
+            for (i, e) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                bind_event(&mut sql, e);
+            }
+            self.exec(sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
+        let mut added = 0;
+        for rows in batch.chunks(PARAMS_PER_STATEMENT / 7) {
+            let mut sql = Sql::new("INSERT INTO asset_relation (");
+            sql.push(RELATION_COLUMNS).push(") VALUES ");
+            for (i, r) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                bind_relation(&mut sql, r);
+            }
+            sql.push(" ON CONFLICT (from_id, kind, to_id) DO NOTHING");
+            added += self.exec(sql).await?;
+        }
+        Ok(added)
+    }
+
+    async fn delete_relation(&mut self, from: AssetId, to: AssetId, kind: RelationKind) -> Result<(), StoreError> {
+        let mut sql = Sql::new("DELETE FROM asset_relation WHERE from_id = ");
+        sql.bind(from.to_string()).push(" AND kind = ").bind(kind.code().to_owned());
+        sql.push(" AND to_id = ").bind(to.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn put_location(&mut self, l: &LocationRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO asset_location (");
+        sql.push(LOCATION_COLUMNS).push(") VALUES (").bind(l.id.to_string()).push(", ");
+        sql.bind(l.park_id.to_string()).push(", ").bind(l.parent_id.map(|p| p.to_string())).push(", ");
+        sql.bind(l.level.code().to_owned()).push(", ").bind(l.code.clone()).push(", ").bind(l.name.clone());
+        sql.push(", ").bind(l.latitude.clone()).push(", ").bind(l.longitude.clone()).push(", ");
+        sql.bind(l.ex_zone.clone()).push(", ").bind(l.created_at.as_millis()).push(", ");
+        sql.bind(l.updated_at.as_millis()).push(
+            ") ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, level = excluded.level, \
+             code = excluded.code, name = excluded.name, latitude = excluded.latitude, \
+             longitude = excluded.longitude, ex_zone = excluded.ex_zone, updated_at = excluded.updated_at",
+        );
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn put_asset_class(&mut self, c: &AssetClassRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new(
+            "INSERT INTO asset_class (park_id, code, name, family, attributes, updated_by, updated_at) VALUES (",
+        );
+        sql.bind(c.park_id.to_string()).push(", ").bind(c.code.clone()).push(", ").bind(c.name.clone());
+        sql.push(", ").bind(c.family.code().to_owned()).push(", ").bind(c.attributes.clone()).push(", ");
+        sql.bind(c.updated_by.clone()).push(", ").bind(c.updated_at.as_millis()).push(
+            ") ON CONFLICT (park_id, code) DO UPDATE SET name = excluded.name, family = excluded.family, \
+             attributes = excluded.attributes, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        );
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn insert_spare_part(&mut self, p: &SparePartRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("INSERT INTO spare_part (");
+        sql.push(PART_COLUMNS).push(") VALUES (").bind(p.id.to_string()).push(", ").bind(p.park_id.to_string());
+        sql.push(", ").bind(p.code.clone()).push(", ").bind(p.name.clone()).push(", ").bind(p.class.clone());
+        sql.push(", ").bind(p.unit.clone()).push(", ").bind(p.stock).push(", ").bind(p.min_stock).push(", ");
+        sql.bind(p.created_at.as_millis()).push(", ").bind(p.updated_at.as_millis()).push(")");
+        self.exec(sql).await.map(|_| ())
+    }
+
+    async fn update_spare_part(&mut self, p: &SparePartRecord) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE spare_part SET code = ");
+        sql.bind(p.code.clone()).push(", name = ").bind(p.name.clone()).push(", class = ").bind(p.class.clone());
+        sql.push(", unit = ").bind(p.unit.clone()).push(", min_stock = ").bind(p.min_stock);
+        sql.push(", updated_at = ").bind(p.updated_at.as_millis()).push(" WHERE id = ").bind(p.id.to_string());
+        self.exec_one(sql).await
+    }
+
+    async fn move_stock(&mut self, m: &StockMovementRecord) -> Result<i64, StoreError> {
+        let part = m.part_id.to_string();
+        // Conditional, so a concurrent issue can never take the stock below zero.
+        let mut up = Sql::new("UPDATE spare_part SET stock = stock + ");
+        up.bind(m.delta).push(", updated_at = ").bind(m.at.as_millis()).push(" WHERE id = ").bind(part.clone());
+        up.push(" AND stock + ").bind(m.delta).push(" >= 0");
+        if self.exec(up).await? == 0 {
+            let mut exists = Sql::new("SELECT COUNT(*) AS n FROM spare_part WHERE id = ");
+            exists.bind(part);
+            return Err(if self.fetch_int(exists, "n").await? == 0 {
+                StoreError::NotFound
+            } else {
+                StoreError::Conflict { constraint: "spare_part_stock".to_owned() }
+            });
+        }
+        let mut stock = Sql::new("SELECT stock AS n FROM spare_part WHERE id = ");
+        stock.bind(part.clone());
+        let after = self.fetch_int(stock, "n").await?;
+        let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM spare_part_movement WHERE part_id = ");
+        next.bind(part.clone());
+        let seq = self.fetch_int(next, "n").await?;
+        let mut sql = Sql::new("INSERT INTO spare_part_movement (");
+        sql.push(MOVEMENT_COLUMNS).push(") VALUES (").bind(part).push(", ").bind(seq).push(", ");
+        sql.bind(m.at.as_millis()).push(", ").bind(m.actor.clone()).push(", ").bind(m.delta).push(", ");
+        sql.bind(after).push(", ").bind(m.reason.code().to_owned()).push(", ");
+        sql.bind(m.asset_id.map(|a| a.to_string())).push(", ").bind(m.note.clone()).push(")");
+        self.exec(sql).await?;
+        Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_stay_within_the_parameter_budget() {
+        const { assert!(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 16) };
+        assert_eq!(ASSET_COLUMNS.split(',').count(), ASSET_COLUMN_COUNT);
+        assert_eq!(ASSET_INSERT.split(',').count(), ASSET_COLUMN_COUNT);
+        assert_eq!(ASSET_MUTABLE.split(',').count() + 4, ASSET_COLUMN_COUNT);
+        assert_eq!(EVENT_COLUMNS.split(',').count(), 9);
+        assert_eq!(RELATION_COLUMNS.split(',').count(), 7);
+    }
+}
