@@ -1,0 +1,760 @@
+//! The asset register's promises (issue #4 "Done when", R-9.1.1c), on SQLite and PostgreSQL:
+//! a sheet with one bad row writes nothing and names the row and column, the fixed sheet
+//! imports and importing it again changes nothing; retiring a gateway shows what depended on
+//! it; lifecycle, spare parts, the extensible schema, scope, and append-only timelines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use parkops_app::asset::{
+    AssetInput, AssetQuery, AssetRegister, AssetSheet, AssetStorage, ImportProgress, ImportStage, LifecycleRequest,
+    LocationInput, SheetRow, SparePartInput,
+};
+use parkops_app::clock::ManualClock;
+use parkops_app::ports::PageRequest;
+use parkops_app::ports::asset::{AssetReads, AssetRecord, LocationPath, RelationRecord};
+use parkops_app::{App, AppError, Caller};
+use parkops_domain::asset::{AssetId, CiFamily, Criticality, LifecycleState, RelationKind};
+use parkops_domain::audit::{Outcome, SigningKey};
+use parkops_domain::ticket::BusinessDomain;
+use parkops_domain::time::Timestamp;
+use parkops_store::{DatabaseUrl, Db};
+use parkops_testkit::{TestDatabase, databases};
+
+/// 2026-11-25 (a Wednesday) 10:00 China Standard Time.
+const WEDNESDAY_10H: i64 = 1_795_572_000_000;
+
+struct Park {
+    app: App,
+    db: Db,
+}
+
+async fn park(t: &TestDatabase) -> Park {
+    let url = DatabaseUrl::resolve(Some(&t.url), std::path::Path::new(".")).expect("url");
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let app = App {
+        store: Arc::new(db.clone()),
+        clock: Arc::new(ManualClock::new(Timestamp::from_millis(WEDNESDAY_10H))),
+        audit_key: Arc::new(SigningKey::from_seed([4; 32])),
+        audit_origin: "test".into(),
+        checkpoint_every: 10_000,
+    };
+    app.load_demo(&Caller::command_line()).await.expect("demo");
+    Park { app, db }
+}
+
+impl Park {
+    fn register(&self) -> AssetRegister<'_, Db> {
+        AssetRegister::new(&self.app, &self.db)
+    }
+
+    async fn caller(&self, username: &str) -> Caller {
+        let user = self.app.store.user_by_username(username).await.expect("read").expect("user");
+        let p = self.app.principal_of(&user).await.expect("principal");
+        Caller { principal: Some(p), ip: "127.0.0.1".into(), request_id: format!("test-{username}") }
+    }
+
+    async fn audit_head(&self) -> i64 {
+        self.app.store.audit_head().await.expect("head").0
+    }
+
+    /// Zone Z1 → site Z1-S01 → point Z1-S01-P01, and zone Z2.
+    async fn locations(&self) {
+        let m = self.caller("jb.manager").await;
+        for (parent, level, code, name) in [
+            ("", "zone", "Z1", "石化区"),
+            ("Z1", "site", "Z1-S01", "恒力化工厂区"),
+            ("Z1-S01", "point", "Z1-S01-P01", "罐区T-3"),
+            ("", "zone", "Z2", "仓储物流区"),
+        ] {
+            let input = LocationInput {
+                parent: parent.into(),
+                level: level.into(),
+                code: code.into(),
+                name: name.into(),
+                ..LocationInput::default()
+            };
+            self.register().put_location(&m, input).await.expect("location");
+        }
+    }
+
+    async fn by_code(&self, code: &str) -> AssetRecord {
+        let park = self.app.store.parks().await.expect("parks")[0].id;
+        self.db.asset_by_code(park, code).await.expect("read").expect("asset")
+    }
+}
+
+fn row(n: usize, cells: &[(&str, &str)]) -> SheetRow {
+    SheetRow { row: n, cells: cells.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() }
+}
+
+fn no_progress(_: ImportProgress) {}
+
+/// A small sheet in the park's own words: a gateway, three gas detectors behind it, the
+/// switch it hangs on, the MQTT broker it reports to, and the service depending on that.
+fn sheet(bad: bool) -> AssetSheet {
+    let detector = |n: usize, code: &str, kind: &str| {
+        row(
+            n,
+            &[
+                ("编码", code),
+                ("名称", "可燃气体探测器"),
+                ("类别", "气体探测器"),
+                ("状态", "运行"),
+                ("位置", "Z1-S01-P01"),
+                ("所属企业", "JB-E01"),
+                ("维护单位", "JB-GASDET"),
+                ("重要性", "A"),
+                ("tag_no", code),
+                ("gas_kind", kind),
+                ("检定/校准周期", "365"),
+                ("next_verification", "2027-03-01"),
+                ("hj212_mn", ""),
+            ],
+        )
+    };
+    let assets = vec![
+        row(
+            2,
+            &[
+                ("编码", "JB-SAF-GW-0001"),
+                ("名称", "恒力企业边缘网关"),
+                ("类别", "edge_gateway"),
+                ("状态", "in_service"),
+                ("位置", "Z1-S01"),
+                ("所属企业", "JB-E01"),
+                ("维护单位", "JB-PLAT"),
+                ("负责人", "jb.tech01"),
+                ("cert_expiry", "2027-06-30"),
+            ],
+        ),
+        detector(3, "JB-GD-0001", "可燃"),
+        detector(4, "JB-GD-0002", if bad { "毒气" } else { "有毒" }),
+        detector(5, "JB-GD-0003", "可燃"),
+        row(
+            6,
+            &[
+                ("编码", "JB-NET-SW-0001"),
+                ("名称", "石化区接入交换机"),
+                ("类别", "access_switch"),
+                ("位置", if bad { "Z9" } else { "Z1" }),
+                ("port_count", "24"),
+            ],
+        ),
+        row(
+            7,
+            &[
+                ("编码", "JB-MW-MQTT-01"),
+                ("名称", "EMQX 集群"),
+                ("类别", "mqtt_broker"),
+                ("状态", "运行"),
+                ("含敏感数据", "是"),
+            ],
+        ),
+        row(8, &[("编码", "JB-SVC-SAF"), ("名称", "安全风险智能化管控平台"), ("类别", "业务服务"), ("状态", "运行")]),
+    ];
+    let rel = |n: usize, from: &str, kind: &str, to: &str| row(n, &[("from", from), ("kind", kind), ("to", to)]);
+    let relations = vec![
+        rel(2, "JB-GD-0001", "connected_to", "JB-SAF-GW-0001"),
+        rel(3, "JB-GD-0002", "connected_to", "JB-SAF-GW-0001"),
+        rel(4, "JB-GD-0003", "连接至", "JB-SAF-GW-0001"),
+        rel(5, "JB-SAF-GW-0001", "connected_to", "JB-NET-SW-0001"),
+        rel(6, "JB-SAF-GW-0001", "reports_to", "JB-MW-MQTT-01"),
+        rel(7, "JB-SVC-SAF", "depends_on", "JB-MW-MQTT-01"),
+    ];
+    AssetSheet { assets, relations }
+}
+
+fn import_problems(err: AppError) -> Vec<(String, String, String)> {
+    let AppError::Invalid(fields) = err else { panic!("expected a refused import, got {err:?}") };
+    fields
+        .into_iter()
+        .map(|f| {
+            let arg = |name: &str| f.args.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+            (arg("row"), arg("column"), f.key)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sheet_with_one_bad_row_writes_nothing_and_the_fixed_sheet_imports_once() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let tech = p.caller("jb.tech01").await;
+        let before = p.audit_head().await;
+        let err = p.register().import(&tech, &sheet(true), &no_progress).await.expect_err("refused");
+        assert_eq!(
+            import_problems(err),
+            vec![
+                ("4".into(), "gas_kind".into(), "err-attribute-not-allowed".into()),
+                ("6".into(), "位置".into(), "err-asset-location".into()),
+            ],
+            "{:?}",
+            t.engine
+        );
+        assert_eq!(p.audit_head().await, before, "nothing written");
+        let all = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, None), false).await;
+        assert_eq!(all.expect("list").page.total, 0);
+
+        // The fixed sheet imports, with its relations.
+        let stages = std::sync::Mutex::new(Vec::new());
+        let record = |g: ImportProgress| stages.lock().expect("lock").push(g.stage);
+        let summary = p.register().import(&tech, &sheet(false), &record).await.expect("import");
+        assert_eq!((summary.created, summary.updated, summary.unchanged), (7, 0, 0));
+        assert_eq!((summary.relations_added, summary.relations_unchanged), (6, 0));
+        assert!(stages.lock().expect("lock").contains(&ImportStage::Writing));
+        assert_eq!(p.audit_head().await, before + 1, "one audit record for the import");
+        let gd = p.by_code("JB-GD-0002").await;
+        assert_eq!(gd.state, LifecycleState::InService);
+        assert_eq!(gd.criticality, Criticality::A);
+        assert_eq!(gd.family, CiFamily::SafetyInstrument);
+        assert_eq!(gd.domain, BusinessDomain::SafetyProduction);
+        assert_eq!(gd.attributes["calibration_cycle"], "365");
+        assert_eq!(gd.attributes["gas_kind"], "有毒");
+        assert!(gd.location.point.is_some() && gd.location.site.is_some() && gd.location.zone.is_some());
+        assert!(p.by_code("JB-MW-MQTT-01").await.holds_sensitive_data);
+        assert_eq!(p.by_code("JB-NET-SW-0001").await.state, LifecycleState::Planned, "state defaults to planned");
+
+        // Importing it again changes nothing: no rows, no timeline entries, no audit record.
+        let events = p.db.asset_events(gd.id).await.expect("events").len();
+        let again = p.register().import(&tech, &sheet(false), &no_progress).await.expect("again");
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 7), "{:?}", t.engine);
+        assert_eq!((again.relations_added, again.relations_unchanged), (0, 6));
+        assert_eq!(p.audit_head().await, before + 1);
+        assert_eq!(p.db.asset_events(gd.id).await.expect("events").len(), events);
+        assert_eq!(p.by_code("JB-GD-0002").await, gd);
+
+        // A changed cell updates that CI only, by code, and keeps columns the sheet lacks.
+        let mut changed = sheet(false);
+        changed.assets.truncate(2);
+        changed.assets[1].cells.insert("名称".into(), "1号可燃气体探测器".into());
+        changed.assets[1].cells.remove("next_verification");
+        changed.relations.clear();
+        let third = p.register().import(&tech, &changed, &no_progress).await.expect("update");
+        assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 1));
+        let gd1 = p.by_code("JB-GD-0001").await;
+        assert_eq!(gd1.name, "1号可燃气体探测器");
+        assert_eq!(gd1.attributes["next_verification"], "2027-03-01");
+        let last = p.db.asset_events(gd1.id).await.expect("events").pop().expect("event");
+        assert_eq!(last.kind, "updated");
+        assert!(last.data.contains("1号可燃气体探测器"), "{}", last.data);
+    }
+}
+
+#[tokio::test]
+async fn import_reports_duplicates_unknown_classes_missing_attributes_and_relation_ends() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let tech = p.caller("jb.tech02").await;
+        let sheet = AssetSheet {
+            assets: vec![
+                row(2, &[("code", "A-1"), ("name", "数采仪"), ("class", "data_logger"), ("hj212_version", "2017")]),
+                row(3, &[("code", "A-1"), ("name", "重复"), ("class", "camera"), ("camera_type", "球机")]),
+                row(4, &[("code", "A-2"), ("name", "x"), ("class", "teleporter")]),
+                row(
+                    5,
+                    &[("code", "A-3"), ("name", "y"), ("class", "camera"), ("camera_type", "球机"), ("colour", "红")],
+                ),
+            ],
+            relations: vec![
+                row(2, &[("from", "A-1"), ("kind", "runs_on"), ("to", "NOPE")]),
+                row(3, &[("from", "A-3"), ("kind", "likes"), ("to", "A-1")]),
+            ],
+        };
+        let err = p.register().import(&tech, &sheet, &no_progress).await.expect_err("refused");
+        let problems = import_problems(err);
+        assert_eq!(
+            problems,
+            vec![
+                ("2".into(), "hj212_mn".into(), "err-attribute-missing".into()),
+                ("3".into(), "code".into(), "err-import-duplicate".into()),
+                ("4".into(), "class".into(), "err-asset-class".into()),
+                ("5".into(), "colour".into(), "err-attribute-unknown".into()),
+                ("2".into(), "to".into(), "err-import-relation-code".into()),
+                ("3".into(), "kind".into(), "err-asset-relation-kind".into()),
+            ],
+            "{:?}",
+            t.engine
+        );
+    }
+}
+
+#[tokio::test]
+async fn retiring_a_gateway_shows_every_sensor_and_service_that_depended_on_it() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let tech = p.caller("jb.tech01").await;
+        p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
+        let gw = p.by_code("JB-SAF-GW-0001").await;
+        let mqtt = p.by_code("JB-MW-MQTT-01").await;
+
+        let down = p.register().impact(&tech, mqtt.id, "downstream", 2).await.expect("impact");
+        let hop =
+            |n: u32| -> BTreeSet<&str> { down.iter().filter(|i| i.hops == n).map(|i| i.asset.code.as_str()).collect() };
+        assert_eq!(hop(1), BTreeSet::from(["JB-SAF-GW-0001", "JB-SVC-SAF"]), "{:?}", t.engine);
+        assert_eq!(hop(2), BTreeSet::from(["JB-GD-0001", "JB-GD-0002", "JB-GD-0003"]));
+        assert_eq!(down.len(), 5, "nothing beyond two hops, nothing twice");
+
+        let up = p.register().impact(&tech, p.by_code("JB-GD-0001").await.id, "upstream", 5).await.expect("impact");
+        assert_eq!(up[0].asset.code, "JB-SAF-GW-0001");
+        assert_eq!(up[0].via, RelationKind::ConnectedTo);
+        let beyond: BTreeSet<&str> = up[1..].iter().map(|i| i.asset.code.as_str()).collect();
+        assert_eq!(beyond, BTreeSet::from(["JB-NET-SW-0001", "JB-MW-MQTT-01"]));
+
+        let retire =
+            LifecycleRequest {
+                event: "retire".into(), note: "更换为新型号".into(), ..LifecycleRequest::default()
+            };
+        let outcome = p.register().lifecycle(&tech, gw.id, retire).await.expect("retire");
+        assert_eq!(outcome.asset.state, LifecycleState::OutOfService);
+        let dependents: BTreeSet<&str> = outcome.dependents.iter().map(|d| d.asset.code.as_str()).collect();
+        assert_eq!(dependents, BTreeSet::from(["JB-GD-0001", "JB-GD-0002", "JB-GD-0003"]), "{:?}", t.engine);
+        let last = p.db.asset_events(gw.id).await.expect("events").pop().expect("event");
+        assert_eq!(
+            (last.kind.as_str(), last.from_state.as_str(), last.to_state.as_str()),
+            ("retire", "in_service", "out_of_service")
+        );
+        assert!(last.data.contains("JB-GD-0002"), "{}", last.data);
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_follows_the_state_machine_and_part_replacement_takes_stock() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let tech = p.caller("jb.tech03").await;
+        let camera = p
+            .register()
+            .create(
+                &tech,
+                AssetInput {
+                    code: "JB-VID-CAM-0001".into(),
+                    name: "罐区高点球机".into(),
+                    class: "camera".into(),
+                    maintainer: "JB-VIDEO".into(),
+                    attributes: [("camera_type".to_owned(), "高点".to_owned())].into(),
+                    ..AssetInput::default()
+                },
+            )
+            .await
+            .expect("create");
+        assert_eq!(camera.state, LifecycleState::Planned);
+        let ev = |e: &str| LifecycleRequest { event: e.into(), ..LifecycleRequest::default() };
+        let refused = p.register().lifecycle(&tech, camera.id, ev("scrap")).await.expect_err("refused");
+        assert!(
+            matches!(refused, AppError::Conflict(ref k) if k == "err-asset-transition:planned:scrap"),
+            "{refused:?}"
+        );
+        for e in ["install", "commission", "accept", "fault"] {
+            p.register().lifecycle(&tech, camera.id, ev(e)).await.expect(e);
+        }
+        let part = p
+            .register()
+            .create_spare_part(
+                &tech,
+                SparePartInput {
+                    code: "SP-LENS".into(),
+                    name: "球机镜头模组".into(),
+                    class: "camera".into(),
+                    unit: "个".into(),
+                    stock: 2,
+                    min_stock: 1,
+                },
+            )
+            .await
+            .expect("part");
+        assert_eq!(part.stock, 2);
+        let replace = |qty: i64| LifecycleRequest {
+            event: "part_replace".into(),
+            note: "更换镜头".into(),
+            parts: vec![("SP-LENS".into(), qty)],
+        };
+        let out = p.register().lifecycle(&tech, camera.id, replace(1)).await.expect("replace");
+        assert_eq!(out.asset.state, LifecycleState::Faulty, "a part replacement keeps the state");
+        let events_before = p.db.asset_events(camera.id).await.expect("events").len();
+        let head = p.audit_head().await;
+        let short = p.register().lifecycle(&tech, camera.id, replace(5)).await.expect_err("out of stock");
+        assert!(matches!(short, AppError::Conflict(ref k) if k.starts_with("err-spare-part-stock")), "{short:?}");
+        assert_eq!(p.db.asset_events(camera.id).await.expect("events").len(), events_before, "rolled back");
+        assert_eq!(p.audit_head().await, head);
+        let stock = p.db.spare_part(part.id).await.expect("read").expect("part");
+        assert_eq!(stock.stock, 1, "{:?}", t.engine);
+        let moves = p.db.stock_movements(part.id).await.expect("moves");
+        assert_eq!(moves.iter().map(|m| (m.delta, m.stock_after)).collect::<Vec<_>>(), vec![(2, 2), (-1, 1)]);
+        assert_eq!(moves[1].asset_id, Some(camera.id));
+        p.register().lifecycle(&tech, camera.id, ev("repair")).await.expect("repair");
+        for e in ["retire", "scrap", "dispose"] {
+            p.register().lifecycle(&tech, camera.id, ev(e)).await.expect(e);
+        }
+        let disposed = p.register().detail(&tech, camera.id).await.expect("detail");
+        assert_eq!(disposed.asset.state, LifecycleState::Disposed);
+        assert!(disposed.allowed_events.is_empty());
+        let kinds: Vec<&str> = disposed.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "created",
+                "install",
+                "commission",
+                "accept",
+                "fault",
+                "part_replace",
+                "repair",
+                "retire",
+                "scrap",
+                "dispose"
+            ]
+        );
+        // An issue below zero through the stock page is refused too.
+        let over = p.register().move_stock(&tech, part.id, -2, "issue", None, "").await.expect_err("refused");
+        assert!(matches!(over, AppError::Conflict(_)));
+        let back = p.register().move_stock(&tech, part.id, 3, "receipt", None, "到货").await.expect("receipt");
+        assert_eq!(back.stock, 4);
+    }
+}
+
+#[tokio::test]
+async fn attributes_follow_the_class_schema_an_administrator_extended() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let manager = p.caller("jb.manager").await;
+        let input = || AssetInput {
+            code: "JB-GD-9001".into(),
+            name: "有毒气体探测器".into(),
+            class: "gas_detector".into(),
+            enterprise: "JB-E02".into(),
+            attributes: [("tag_no".to_owned(), "AT-9001".to_owned()), ("gas_kind".to_owned(), "有毒".to_owned())]
+                .into(),
+            ..AssetInput::default()
+        };
+        let extra = serde_json::json!([
+            { "code": "sil_level", "label": "SIL等级", "type": "enum", "values": ["SIL1", "SIL2"], "required": true }
+        ]);
+        let op = p.caller("jb.op01").await;
+        assert!(matches!(
+            p.register().define_class(&op, "gas_detector", "", "safety_instrument", &extra).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        p.register().define_class(&manager, "gas_detector", "", "safety_instrument", &extra).await.expect("extend");
+        let refused = p.register().create(&manager, input()).await.expect_err("missing");
+        let AppError::Invalid(fields) = refused else { panic!("invalid expected") };
+        assert_eq!(fields[0].field, "attributes");
+        assert_eq!(fields[0].key, "err-attribute-missing");
+        assert!(fields[0].args.contains(&("attribute", "sil_level".to_owned())), "{:?}", fields[0].args);
+        let mut ok = input();
+        ok.attributes.insert("sil_level".into(), "sil2".into());
+        let created = p.register().create(&manager, ok).await.expect("create");
+        assert_eq!(created.attributes["sil_level"], "SIL2", "enumeration values are canonical");
+        let classes = p.register().classes(&op).await.expect("classes");
+        assert!(classes.iter().any(|c| c.code == "gas_detector" && c.attributes.iter().any(|a| a.code == "sil_level")));
+
+        // Update: unchanged input writes nothing; a change writes one timeline entry and one audit record.
+        let head = p.audit_head().await;
+        let same = AssetInput { attributes: BTreeMap::new(), ..input() };
+        p.register().update(&manager, created.id, same).await.expect("no change");
+        assert_eq!(p.audit_head().await, head, "{:?}", t.engine);
+        let renamed = AssetInput { name: "T-3 有毒气体探测器".into(), attributes: BTreeMap::new(), ..input() };
+        let after = p.register().update(&manager, created.id, renamed).await.expect("update");
+        assert_eq!(after.attributes["sil_level"], "SIL2", "attributes not sent keep their value");
+        assert_eq!(p.audit_head().await, head + 1);
+        let op_edit = p.register().update(&op, created.id, input()).await;
+        assert!(matches!(op_edit, Err(AppError::Forbidden { .. })), "operators read the register only");
+    }
+}
+
+#[tokio::test]
+async fn suppliers_see_only_what_they_maintain_and_facets_count_the_filter() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let tech = p.caller("jb.tech01").await;
+        p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
+        // jb.vendor09 works for the gas-detector supplier (JB-GASDET).
+        let vendor = p.caller("jb.vendor09").await;
+        let list = p.register().list(&vendor, &AssetQuery::default(), PageRequest::clamped(None, None), true).await;
+        let list = list.expect("list");
+        let codes: Vec<&str> = list.page.items.iter().map(|a| a.code.as_str()).collect();
+        assert_eq!(codes, vec!["JB-GD-0001", "JB-GD-0002", "JB-GD-0003"], "{:?}", t.engine);
+        let gw = p.by_code("JB-SAF-GW-0001").await;
+        assert!(matches!(p.register().detail(&vendor, gw.id).await, Err(AppError::NotFound)));
+        let gd = p.by_code("JB-GD-0001").await;
+        let detail = p.register().detail(&vendor, gd.id).await.expect("own");
+        assert!(detail.relations.is_empty(), "the gateway is not theirs to see");
+        assert!(!detail.can_manage);
+
+        let all = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, Some(2)), true).await;
+        let all = all.expect("list");
+        assert_eq!((all.page.total, all.page.items.len()), (7, 2));
+        let facets = all.facets.expect("facets");
+        assert!(facets.classes.contains(&("gas_detector".to_owned(), 3)));
+        assert!(facets.states.contains(&(LifecycleState::InService, 6)));
+        assert!(facets.states.contains(&(LifecycleState::Planned, 1)));
+        assert_eq!(all.names.get("gas_detector").map(String::as_str), Some("气体探测器"));
+        let q = AssetQuery { states: vec!["in_service".into()], text: "gd-000".into(), ..AssetQuery::default() };
+        let found = p.register().list(&tech, &q, PageRequest::clamped(None, None), false).await.expect("list");
+        assert_eq!(found.page.total, 3);
+        let zone = found.page.items[0].location.zone.expect("zone").to_string();
+        let by_zone = AssetQuery { zone, ..AssetQuery::default() };
+        let in_zone = p.register().list(&tech, &by_zone, PageRequest::clamped(None, None), false).await.expect("zone");
+        assert_eq!(in_zone.page.total, 5, "gateway, detectors and the switch are in Z1");
+        let bad = AssetQuery { states: vec!["exploded".into()], ..AssetQuery::default() };
+        assert!(matches!(
+            p.register().list(&tech, &bad, PageRequest::clamped(None, None), false).await,
+            Err(AppError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_exported_workbook_imports_back_unchanged() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let tech = p.caller("jb.tech01").await;
+        p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
+        let book = p.register().export(&tech, &AssetQuery::default()).await.expect("export");
+        assert_eq!(book.assets.rows.len(), 7);
+        assert_eq!(book.relations.rows.len(), 6);
+        let head = p.audit_head().await;
+        let again = p.register().import(&tech, &book.to_sheet(), &no_progress).await.expect("import back");
+        assert_eq!(
+            (again.created, again.updated, again.unchanged, again.relations_added),
+            (0, 0, 7, 0),
+            "{:?}",
+            t.engine
+        );
+        assert_eq!(p.audit_head().await, head);
+    }
+}
+
+#[tokio::test]
+async fn timelines_and_stock_movements_are_append_only() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let tech = p.caller("jb.tech01").await;
+        p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
+        for sql in [
+            "UPDATE asset_event SET note = 'x'",
+            "DELETE FROM asset_event",
+            "UPDATE spare_part_movement SET note = 'x' WHERE 1 = 0",
+        ] {
+            let refused = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(p.db.pool()).await;
+            if sql.contains("1 = 0") {
+                assert!(refused.is_ok(), "touching no row is not an error");
+            } else {
+                assert!(refused.is_err(), "{sql} on {:?}", t.engine);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let park_id = p.app.store.parks().await.expect("parks")[0].id;
+        let now = Timestamp::from_millis(WEDNESDAY_10H);
+        let make = |i: usize, state: LifecycleState, family: CiFamily| AssetRecord {
+            id: AssetId::from_uuid(uuid::Uuid::now_v7()),
+            park_id,
+            code: format!("RT-{i:03}"),
+            name: format!("往返 {i}"),
+            class: "workstation".into(),
+            family,
+            state,
+            state_since: now,
+            location: LocationPath::default(),
+            enterprise_org_id: None,
+            maintainer_org_id: None,
+            owner_user_id: None,
+            criticality: [Criticality::A, Criticality::B, Criticality::C][i % 3],
+            domain: BusinessDomain::ALL[i % BusinessDomain::ALL.len()],
+            holds_sensitive_data: i.is_multiple_of(2),
+            attributes: [("k".to_owned(), format!("值{i}"))].into(),
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut records = Vec::new();
+        for (i, s) in LifecycleState::ALL.iter().enumerate() {
+            records.push(make(i, *s, CiFamily::ALL[i % CiFamily::ALL.len()]));
+        }
+        for (i, f) in CiFamily::ALL.iter().enumerate() {
+            records.push(make(100 + i, LifecycleState::InService, *f));
+        }
+        let relations: Vec<RelationRecord> = RelationKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, k)| RelationRecord {
+                park_id,
+                from_id: records[i].id,
+                to_id: records[i + 1].id,
+                kind: *k,
+                note: String::new(),
+                created_by: "test".into(),
+                created_at: now,
+            })
+            .collect();
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        tx.put_assets(&records).await.expect("put");
+        let added = tx.insert_relations(&relations).await.expect("relations");
+        assert_eq!(added, u64::try_from(relations.len()).expect("small"));
+        let again = tx.insert_relations(&relations).await.expect("relations again");
+        assert_eq!(again, 0, "present relations are skipped");
+        let entry = Caller::command_line().entry("test.round_trip", "asset", "", Outcome::Success, "{}".into());
+        tx.record(entry, now).await.expect("audit");
+        tx.finish().await.expect("commit");
+        let ids: Vec<AssetId> = records.iter().map(|r| r.id).collect();
+        let mut back = p.db.assets_by_ids(&ids).await.expect("read");
+        back.sort_by(|a, b| a.code.cmp(&b.code));
+        records.sort_by(|a, b| a.code.cmp(&b.code));
+        assert_eq!(back, records, "{:?}", t.engine);
+        let mut rels = p.db.relations_touching(&ids).await.expect("relations");
+        rels.sort_by_key(|r| r.kind);
+        assert_eq!(rels.iter().map(|r| r.kind).collect::<Vec<_>>(), RelationKind::ALL.to_vec());
+    }
+}
+
+#[tokio::test]
+async fn a_large_import_goes_through_the_batched_statements() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let tech = p.caller("jb.tech01").await;
+        let n = 1500;
+        let assets = (0..n)
+            .map(|i| {
+                let code = format!("JB-GD-{i:05}");
+                row(
+                    i + 2,
+                    &[
+                        ("code", &code),
+                        ("name", "探测器"),
+                        ("class", "gas_detector"),
+                        ("tag_no", &code),
+                        ("gas_kind", "可燃"),
+                    ],
+                )
+            })
+            .chain(std::iter::once(row(n + 2, &[("code", "JB-GW-X"), ("name", "网关"), ("class", "edge_gateway")])))
+            .collect();
+        let relations = (0..n)
+            .map(|i| row(i + 2, &[("from", &format!("JB-GD-{i:05}")), ("kind", "connected_to"), ("to", "JB-GW-X")]))
+            .collect();
+        let book = AssetSheet { assets, relations };
+        let summary = p.register().import(&tech, &book, &no_progress).await.expect("import");
+        assert_eq!((summary.created, summary.relations_added), (n + 1, n), "{:?}", t.engine);
+        let gw = p.by_code("JB-GW-X").await;
+        let down = p.register().impact(&tech, gw.id, "downstream", 1).await.expect("impact");
+        assert_eq!(down.len(), n);
+        let again = p.register().import(&tech, &book, &no_progress).await.expect("again");
+        assert_eq!((again.unchanged, again.relations_unchanged), (n + 1, n));
+    }
+}
+
+#[tokio::test]
+async fn locations_relations_and_a_class_of_the_parks_own() {
+    for t in databases().await {
+        let p = park(&t).await;
+        p.locations().await;
+        let m = p.caller("jb.manager").await;
+        let field_keys = |e: AppError| match e {
+            AppError::Invalid(f) => f.into_iter().map(|f| (f.field, f.key)).collect::<Vec<_>>(),
+            other => panic!("invalid expected, got {other:?}"),
+        };
+        let loc = |parent: &str, level: &str, code: &str| LocationInput {
+            parent: parent.into(),
+            level: level.into(),
+            code: code.into(),
+            name: "点位".into(),
+            ..LocationInput::default()
+        };
+        let reg = p.register();
+        assert_eq!(
+            field_keys(reg.put_location(&m, loc("", "site", "S-X")).await.expect_err("site needs a zone")),
+            vec![("parent", "err-location-parent".to_owned())]
+        );
+        assert_eq!(
+            field_keys(reg.put_location(&m, loc("Z1", "point", "P-X")).await.expect_err("point needs a site")),
+            vec![("parent", "err-location-parent".to_owned())]
+        );
+        assert_eq!(
+            field_keys(reg.put_location(&m, loc("", "zone", "Z1")).await.expect_err("taken")),
+            vec![("code", "err-location-code-taken".to_owned())]
+        );
+        let nodes = reg.locations(&m).await.expect("locations");
+        let site = nodes.iter().find(|n| n.code == "Z1-S01").expect("site").clone();
+        let rename = LocationInput {
+            id: site.id.to_string(),
+            parent: "Z1".into(),
+            level: "site".into(),
+            code: "Z1-S01".into(),
+            name: "恒力化工一厂".into(),
+            ..LocationInput::default()
+        };
+        assert_eq!(reg.put_location(&m, rename.clone()).await.expect("rename").name, "恒力化工一厂");
+        let moved = LocationInput { parent: "Z2".into(), ..rename };
+        assert_eq!(
+            field_keys(reg.put_location(&m, moved).await.expect_err("fixed")),
+            vec![("parent", "err-location-fixed".to_owned())]
+        );
+
+        let attrs = serde_json::json!([
+            { "code": "isotope", "label": "核素", "type": "text", "required": true },
+            { "code": "dose_range", "label": "剂量量程", "type": "decimal", "unit": "μSv/h" }
+        ]);
+        let class = reg.define_class(&m, "radiation_monitor", "辐射监测仪", "environmental_instrument", &attrs).await;
+        assert!(!class.expect("class").is_built_in);
+        let monitor = reg
+            .create(
+                &m,
+                AssetInput {
+                    code: "JB-ENV-RAD-01".into(),
+                    name: "园区边界辐射监测仪".into(),
+                    class: "辐射监测仪".into(),
+                    location: "Z1-S01-P01".into(),
+                    attributes: [
+                        ("isotope".to_owned(), "Cs-137".to_owned()),
+                        ("dose_range".to_owned(), "0.10".to_owned()),
+                    ]
+                    .into(),
+                    ..AssetInput::default()
+                },
+            )
+            .await
+            .expect("create");
+        assert_eq!(monitor.domain, BusinessDomain::Environmental, "the family's default domain");
+        assert_eq!(monitor.attributes["dose_range"], "0.1");
+        let station = reg
+            .create(
+                &m,
+                AssetInput {
+                    code: "JB-ENV-AIR-01".into(),
+                    name: "边界空气站".into(),
+                    class: "air_station".into(),
+                    ..AssetInput::default()
+                },
+            )
+            .await
+            .expect("station");
+        reg.add_relation(&m, monitor.id, station.id, "located_at", "站房内").await.expect("relate");
+        assert!(matches!(
+            reg.add_relation(&m, monitor.id, station.id, "located_at", "").await,
+            Err(AppError::Conflict(ref k)) if k == "err-asset-relation-exists"
+        ));
+        assert!(matches!(reg.add_relation(&m, monitor.id, monitor.id, "uses", "").await, Err(AppError::Invalid(_))));
+        let detail = reg.detail(&m, station.id).await.expect("detail");
+        assert_eq!(detail.relations.len(), 1);
+        assert!(!detail.relations[0].outgoing);
+        assert_eq!(detail.relations[0].other.code, "JB-ENV-RAD-01");
+        assert_eq!(detail.events.last().map(|e| e.kind.as_str()), Some("relation_added"));
+        reg.remove_relation(&m, monitor.id, station.id, "located_at").await.expect("remove");
+        assert!(matches!(reg.remove_relation(&m, monitor.id, station.id, "located_at").await, Err(AppError::NotFound)));
+        let path = reg.detail(&m, monitor.id).await.expect("detail").location;
+        let codes: Vec<&str> = path.iter().map(|l| l.code.as_str()).collect();
+        assert_eq!(codes, vec!["Z1", "Z1-S01", "Z1-S01-P01"], "{:?}", t.engine);
+    }
+}
