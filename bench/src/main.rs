@@ -1,4 +1,5 @@
-//! ParkOps benchmarks: the four foundation figures of `docs/benchmarks.md`.
+//! ParkOps benchmarks: the four foundation figures of `docs/benchmarks.md` and the service
+//! desk's two (ticket creation at a fixed rate, the queue at a million tickets).
 //!
 //! Each subcommand sets up its own fresh data (a SQLite file in a temporary directory, a
 //! PostgreSQL schema of its own, or a spawned `parkops serve` on a loopback port), measures a
@@ -6,11 +7,16 @@
 //! leaves 127.0.0.1. This crate is a tool, not a library: nothing depends on it.
 
 mod append;
+mod create;
 mod fixture;
 mod login;
 mod memory;
+mod queue;
 mod report;
+mod schema;
 mod server;
+mod session;
+mod tickets;
 mod verify;
 mod work;
 
@@ -36,6 +42,10 @@ enum Command {
     Login(login::LoginArgs),
     /// Resident memory of an idle `parkops serve --demo`.
     IdleMemory(memory::MemoryArgs),
+    /// Ticket creation latency: `POST /api/v1/tickets` to a real server at a fixed rate (open loop).
+    CreateTicket(create::CreateArgs),
+    /// The ticket queue page and API at a million tickets.
+    Queue(queue::QueueArgs),
 }
 
 #[tokio::main]
@@ -45,6 +55,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args).await,
         Command::Login(args) => login::run(args).await,
         Command::IdleMemory(args) => memory::run(args).await,
+        Command::CreateTicket(args) => create::run(args).await,
+        Command::Queue(args) => queue::run(args).await,
     }
 }
 
@@ -64,5 +76,10 @@ mod tests {
         assert!(Cli::try_parse_from(["parkops-bench", "login", "--http-logins", "11"]).is_err());
         assert!(Cli::try_parse_from(["parkops-bench", "audit-append", "--rows", "100000000"]).is_err());
         assert!(Cli::try_parse_from(["parkops-bench", "verify", "--records", "1000"]).is_ok());
+        assert!(Cli::try_parse_from(["parkops-bench", "create-ticket", "--rate", "5000"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "create-ticket", "--seconds", "1000"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "queue", "--tickets", "100000000"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "queue", "--requests", "5000"]).is_err());
+        assert!(Cli::try_parse_from(["parkops-bench", "create-ticket", "--rate", "500", "--seconds", "20"]).is_ok());
     }
 }

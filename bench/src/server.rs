@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Longest wait for the server to start listening (a debug build loading the demo park).
@@ -54,10 +54,23 @@ impl Server {
     /// # Errors
     /// When it cannot be spawned, exits, or does not listen within the time limit.
     pub async fn start(bin: &Path, data_dir: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(bin)
+        Self::start_on(bin, data_dir, None).await
+    }
+
+    /// As [`Server::start`], on the database `database_url` (`--database-url`) when given.
+    ///
+    /// # Errors
+    /// When it cannot be spawned, exits, or does not listen within the time limit.
+    pub async fn start_on(bin: &Path, data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Self> {
+        let mut command = Command::new(bin);
+        command
             .env_clear()
             .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--log-format", "json", "--data-dir"])
-            .arg(data_dir)
+            .arg(data_dir);
+        if let Some(url) = database_url {
+            command.arg("--database-url").arg(url);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -196,4 +209,205 @@ pub async fn request(
         .and_then(|s| s.parse().ok())
         .with_context(|| format!("not an HTTP answer: {:?}", String::from_utf8_lossy(status_line)))?;
     Ok(Response { status, bytes: answer.len() })
+}
+
+/// Runs `bin demo` (loads the demo park; nothing when it is there) on `data_dir` and, when
+/// given, the database `database_url`, with a clean environment; bounded in time.
+///
+/// # Errors
+/// When it cannot be spawned, fails or does not finish within the time limit.
+pub async fn load_demo(bin: &Path, data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
+    let mut command = Command::new(bin);
+    command.env_clear().args(["demo", "--log-format", "json", "--data-dir"]).arg(data_dir);
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let log = std::env::temp_dir().join(format!("parkops-bench-demo-{}.log", uuid::Uuid::now_v7().simple()));
+    let file = std::fs::File::create(&log).context("demo log file")?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .spawn()
+        .with_context(|| format!("cannot start {} demo", bin.display()))?;
+    let t = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if t.elapsed() > START_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    match status {
+        Some(s) if s.success() => Ok(()),
+        Some(s) => bail!("parkops demo failed ({s}):\n{output}"),
+        None => bail!("parkops demo did not finish within {START_TIMEOUT:?} and was killed:\n{output}"),
+    }
+}
+
+/// A whole HTTP/1.1 answer.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Header fields in order, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body (chunked transfer decoded).
+    pub body: Vec<u8>,
+    /// Bytes received in all (head and body as sent).
+    pub bytes: usize,
+}
+
+impl Reply {
+    /// The first header field called `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+}
+
+/// A persistent (keep-alive) HTTP/1.1 connection to `server`, optionally from a chosen local
+/// address: every 127.0.0.0/8 address is local on Linux, so a client can appear as 127.0.0.x.
+pub struct Conn {
+    io: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
+    usable: bool,
+}
+
+impl Conn {
+    /// Connects (bounded in time), from `local` when given.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or the connection fails.
+    pub async fn open(server: SocketAddr, local: Option<std::net::IpAddr>) -> anyhow::Result<Self> {
+        let connect = async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            if let Some(ip) = local {
+                socket.bind(SocketAddr::new(ip, 0)).with_context(|| format!("cannot bind {ip}"))?;
+            }
+            let stream = socket.connect(server).await?;
+            stream.set_nodelay(true)?;
+            anyhow::Ok(stream)
+        };
+        let stream = tokio::time::timeout(HTTP_TIMEOUT, connect).await.context("connect timeout")??;
+        Ok(Self { io: tokio::io::BufReader::new(stream), host: server.to_string(), usable: true })
+    }
+
+    /// Whether the connection may carry another request (the server did not close it and no
+    /// exchange failed on it).
+    pub const fn usable(&self) -> bool {
+        self.usable
+    }
+
+    /// One request and its whole answer, bounded in time. A failed exchange leaves the
+    /// connection unusable.
+    ///
+    /// # Errors
+    /// When the exchange fails, times out or the answer is not HTTP/1.1.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> anyhow::Result<Reply> {
+        ensure!(self.usable, "connection no longer usable");
+        self.usable = false;
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n", self.host, body.len());
+        for (name, value) in headers {
+            request.push_str(name);
+            request.push_str(": ");
+            request.push_str(value);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        let mut request = request.into_bytes();
+        request.extend_from_slice(body);
+        let reply = tokio::time::timeout(HTTP_TIMEOUT, self.exchange(&request)).await.context("HTTP timeout")??;
+        Ok(reply)
+    }
+
+    async fn exchange(&mut self, request: &[u8]) -> anyhow::Result<Reply> {
+        use tokio::io::AsyncBufReadExt;
+        self.io.get_mut().write_all(request).await?;
+        let mut reply = Reply::default();
+        let mut line = Vec::new();
+        let n = self.io.read_until(b'\n', &mut line).await?;
+        ensure!(n > 0, "connection closed by the server");
+        reply.bytes += n;
+        let status_line = String::from_utf8_lossy(&line).into_owned();
+        reply.status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("not an HTTP answer: {status_line:?}"))?;
+        let (mut length, mut chunked, mut close) = (None, false, false);
+        loop {
+            line.clear();
+            let n = self.io.read_until(b'\n', &mut line).await?;
+            ensure!(n > 0, "connection closed in the header");
+            reply.bytes += n;
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end();
+            if text.is_empty() {
+                break;
+            }
+            let Some((name, value)) = text.split_once(':') else { bail!("bad header line {text:?}") };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            match name.as_str() {
+                "content-length" => length = Some(value.parse::<usize>().context("content-length")?),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "connection" => close = value.eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+            reply.headers.push((name, value));
+        }
+        if chunked {
+            loop {
+                line.clear();
+                reply.bytes += self.io.read_until(b'\n', &mut line).await?;
+                let size = String::from_utf8_lossy(&line);
+                let size = size.trim().split(';').next().unwrap_or_default();
+                let size = usize::from_str_radix(size, 16).with_context(|| format!("chunk size {size:?}"))?;
+                if size == 0 {
+                    // Trailer fields up to the empty line.
+                    loop {
+                        line.clear();
+                        let n = self.io.read_until(b'\n', &mut line).await?;
+                        reply.bytes += n;
+                        if n == 0 || line.trim_ascii().is_empty() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                let start = reply.body.len();
+                reply.body.resize(start + size + 2, 0);
+                self.io.read_exact(&mut reply.body[start..]).await?;
+                reply.body.truncate(start + size);
+                reply.bytes += size + 2;
+            }
+        } else if let Some(length) = length {
+            reply.body.resize(length, 0);
+            self.io.read_exact(&mut reply.body).await?;
+            reply.bytes += length;
+        } else {
+            self.io.read_to_end(&mut reply.body).await?;
+            reply.bytes += reply.body.len();
+            close = true;
+        }
+        self.usable = !close;
+        Ok(reply)
+    }
 }
