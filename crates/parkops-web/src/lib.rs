@@ -53,10 +53,10 @@ pub struct AppState {
 
 fn handler(id: RouteId) -> MethodRouter<AppState> {
     use RouteId as R;
-    use api::{audit as aa, me, orgs as ao, security as asec, session, tickets as at, users as au};
+    use api::{audit as aa, channels as ac, me, orgs as ao, security as asec, session, tickets as at, users as au};
     use pages::{
-        admin, audit as pa, auth as pauth, desk as pd, desk_admin as pda, home, inbox, orgs as po, posts as pp,
-        users as pu,
+        admin, audit as pa, auth as pauth, channels as pc, desk as pd, desk_admin as pda, home, inbox, orgs as po,
+        posts as pp, users as pu,
     };
     let upload = || axum::extract::DefaultBodyLimit::max(pages::desk::UPLOAD_LIMIT);
     match id {
@@ -119,6 +119,13 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         R::DeskSlaUpdate => post(pda::update_sla),
         R::DeskCalendarUpdate => post(pda::update_calendar),
         R::DeskLineUpdate => post(pda::update_line),
+        R::DeskChannels => get(pc::list),
+        R::DeskChannelNew => get(pc::new),
+        R::DeskChannelCreate => post(pc::create),
+        R::DeskChannelEdit => get(pc::edit),
+        R::DeskChannelUpdate => post(pc::update),
+        R::DeskChannelTest => post(pc::test),
+        R::DeskDeliveries => get(pc::deliveries),
         R::TicketShow => get(pd::show),
         R::TicketAction => post(pd::action),
         R::TicketAssign => post(pd::assign),
@@ -172,6 +179,11 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         R::ApiCalendarUpdate => put(at::calendar_update),
         R::ApiSupportLines => get(at::support_lines),
         R::ApiSupportLineUpdate => put(at::support_line_update),
+        R::ApiChannels => get(ac::list),
+        R::ApiChannelCreate => post(ac::create),
+        R::ApiChannelUpdate => put(ac::update),
+        R::ApiChannelTest => post(ac::test),
+        R::ApiDeliveries => get(ac::deliveries),
         R::ApiNotifications => get(at::notifications),
         R::ApiNotificationsRead => post(at::notifications_read),
         R::ApiTrack => get(at::track),

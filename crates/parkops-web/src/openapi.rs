@@ -118,6 +118,26 @@ fn request_schema(spec: &RouteSpec) -> Option<Value> {
             json!({ "name": text, "lead_user_id": text, "members": { "type": "array", "items": text } }),
             &["name", "members"],
         ),
+        R::ApiChannelCreate | R::ApiChannelUpdate => {
+            let codes = |all: Vec<&'static str>| json!({ "type": "array", "items": { "type": "string", "enum": all } });
+            let limit = json!({ "type": ["integer", "null"], "minimum": 1, "maximum": 10_000 });
+            let props = json!({
+                "kind": { "type": "string", "enum": parkops_domain::notify::ChannelKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>() },
+                "name": { "type": "string", "maxLength": 50 },
+                "endpoint": { "type": "string", "maxLength": 500, "description": "http(s) URL, or host:port for e-mail; on update empty keeps the stored one" },
+                "secret": { "type": "string", "writeOnly": true, "description": "signing secret, token or SMTP password; empty keeps the stored one" },
+                "recipients": { "type": "array", "items": text, "description": "e-mail addresses or phone numbers" },
+                "smtp_from": text, "smtp_username": text,
+                "smtp_security": { "type": "string", "enum": ["", "plain", "starttls", "tls"] },
+                "per_minute": limit, "per_second": limit, "enabled": boolean,
+                "levels": codes(Level::ALL.iter().map(|x| x.code()).collect()),
+                "domains": codes(BusinessDomain::ALL.iter().map(|x| x.code()).collect()),
+                "events": codes(parkops_app::notify::EVENTS.to_vec()),
+            });
+            let required: &[&str] =
+                if spec.id == R::ApiChannelCreate { &["kind", "name", "endpoint"] } else { &["kind", "name"] };
+            s(props, required)
+        }
         _ => return None,
     })
 }
@@ -149,6 +169,9 @@ pub fn build() -> Value {
             "responses": { "200": { "description": "success", "content": { "application/json": {} } }, "201": { "description": "created" },
                            "400": error, "401": error, "403": error, "404": error, "429": error },
         });
+        if spec.id == crate::registry::RouteId::ApiChannelTest {
+            op["responses"]["202"] = json!({ "description": "queued" });
+        }
         if spec.access != Access::Public {
             op["security"] = json!([{ "bearer": [] }, { "session": [] }]);
         }

@@ -194,6 +194,13 @@ routes! {
     DeskSlaUpdate: Post "/desk/settings/sla", cap(C::TicketManage), ["sla_policy.update"], Normal, Page, "Store a new SLA policy version";
     DeskCalendarUpdate: Post "/desk/settings/calendar", cap(C::TicketManage), ["calendar.update"], Normal, Page, "Store a new version of a year's holidays and make-up days";
     DeskLineUpdate: Post "/desk/settings/lines", cap(C::TicketManage), ["support_line.update"], Normal, Page, "Set a support line's name, lead and members";
+    DeskChannels: Get "/desk/channels", cap(C::TicketManage), [], Normal, Page, "Notification channels with their subscription rules";
+    DeskChannelNew: Get "/desk/channels/new", cap(C::TicketManage), [], Normal, Page, "New-channel form";
+    DeskChannelCreate: Post "/desk/channels", cap(C::TicketManage), ["channel.create"], Normal, Page, "Create a notification channel";
+    DeskChannelEdit: Get "/desk/channels/{id}", cap(C::TicketManage), [], Normal, Page, "Edit-channel form (secrets and endpoint tokens are never shown)";
+    DeskChannelUpdate: Post "/desk/channels/{id}", cap(C::TicketManage), ["channel.update"], Normal, Page, "Update a notification channel (a blank secret or endpoint keeps the stored one)";
+    DeskChannelTest: Post "/desk/channels/{id}/test", cap(C::TicketManage), ["channel.test"], Normal, Page, "Queue a test message on a channel";
+    DeskDeliveries: Get "/desk/deliveries", cap(C::TicketManage), [], Normal, Page, "Notification delivery log";
     TicketShow: Get "/desk/tickets/{id}", cap(C::TicketReport), [], Normal, Page, "Ticket with its SLA clocks, actions and timeline";
     TicketAction: Post "/desk/tickets/{id}/action", cap(C::TicketReport), ["ticket.acknowledge", "ticket.start", "ticket.wait", "ticket.resume", "ticket.resolve", "ticket.confirm", "ticket.close", "ticket.reopen"], Normal, Page, "Apply a lifecycle action";
     TicketAssign: Post "/desk/tickets/{id}/assign", cap(C::TicketWork), ["ticket.assign"], Normal, Page, "Assign to a support line and person";
@@ -247,6 +254,11 @@ routes! {
     ApiCalendarUpdate: Put "/api/v1/desk/calendar/{year}", cap(C::TicketManage), ["calendar.update"], Normal, Api, "Store a new version of a year's holidays and make-up days";
     ApiSupportLines: Get "/api/v1/desk/support-lines", cap(C::TicketView), [], Normal, Api, "The park's support lines";
     ApiSupportLineUpdate: Put "/api/v1/desk/support-lines/{line}", cap(C::TicketManage), ["support_line.update"], Normal, Api, "Set a support line's name, lead and members";
+    ApiChannels: Get "/api/v1/desk/channels", cap(C::TicketManage), [], Normal, Api, "The park's notification channels (secret_set only, endpoint query masked)";
+    ApiChannelCreate: Post "/api/v1/desk/channels", cap(C::TicketManage), ["channel.create"], Normal, Api, "Create a notification channel with its subscription rule";
+    ApiChannelUpdate: Put "/api/v1/desk/channels/{id}", cap(C::TicketManage), ["channel.update"], Normal, Api, "Replace a channel; an empty or absent secret or endpoint keeps the stored one";
+    ApiChannelTest: Post "/api/v1/desk/channels/{id}/test", cap(C::TicketManage), ["channel.test"], Normal, Api, "Queue a test message on a channel (sent by the delivery job)";
+    ApiDeliveries: Get "/api/v1/desk/deliveries", cap(C::TicketManage), [], Normal, Api, "The park's notification delivery log, newest first";
     ApiNotifications: Get "/api/v1/notifications", Authenticated, [], Normal, Api, "The caller's notifications, newest first";
     ApiNotificationsRead: Post "/api/v1/notifications/read", Authenticated, ["notification.read"], Normal, Api, "Mark the caller's notifications read";
     ApiTrack: Get "/api/v1/track", Public, [], Login, Api, "Ticket progress by number and reporter phone";

@@ -2,6 +2,7 @@
 //! unknown fields, and localised errors.
 
 pub mod audit;
+pub mod channels;
 pub mod me;
 pub mod orgs;
 pub mod security;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod desk;
 pub mod desk_admin;
 pub mod home;

@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod browser;
+mod channels;
 mod desk;
 mod flows;
 mod support;
