@@ -86,9 +86,10 @@ pub fn limit_text(i: &I18n, limit: RateLimit) -> String {
     }
 }
 
-/// The subscription rule in words: levels, domains and events, each `全部` when empty.
+/// The subscription rule in words, one line each for levels, domains and events (`全部`
+/// when empty).
 #[must_use]
-pub fn rule_text(i: &I18n, c: &ChannelRecord) -> String {
+pub fn rule_lines(i: &I18n, c: &ChannelRecord) -> Vec<String> {
     let part = |key: &str, family: &str, codes: &[String]| {
         let names = if codes.is_empty() {
             i.t("all")
@@ -102,7 +103,7 @@ pub fn rule_text(i: &I18n, c: &ChannelRecord) -> String {
         part("channel-rule-domains", "domain", &c.domains),
         part("channel-rule-events", "notice", &c.events),
     ]
-    .join("；")
+    .into()
 }
 
 const fn kind_tone(kind: &str) -> &'static str {
@@ -126,7 +127,7 @@ pub struct ChannelRow {
     recipients: usize,
     limit: String,
     own_limit: bool,
-    rule: String,
+    rule: Vec<String>,
     enabled: bool,
 }
 
@@ -141,7 +142,7 @@ fn row(i: &I18n, c: &ChannelRecord) -> ChannelRow {
         recipients: c.recipients.len(),
         limit: effective_limit(c).map(|l| limit_text(i, l)).unwrap_or_default(),
         own_limit: c.per_minute.is_some(),
-        rule: rule_text(i, c),
+        rule: rule_lines(i, c),
         enabled: c.enabled,
     }
 }

@@ -101,6 +101,8 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
     let shots = std::env::var("PARKOPS_SCREENSHOTS").ok();
     if let Some(dir) = &shots {
         std::fs::create_dir_all(dir).expect("screenshot dir");
+        let channel = seed_channels(&t).await;
+        let channel_page = format!("/desk/channels/{channel}");
         for (name, path) in [
             ("dashboard", "/dashboard"),
             ("orgs", "/orgs"),
@@ -116,11 +118,29 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
             ("desk-dashboard", "/desk/dashboard"),
             ("desk-new", "/desk/new"),
             ("desk-settings", "/desk/settings"),
+            ("desk-channels", "/desk/channels"),
+            ("desk-deliveries", "/desk/deliveries"),
             ("inbox", "/inbox"),
         ] {
             b.goto(&format!("{base}{path}")).await.expect("page");
             std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.expect("shot")).expect("write");
         }
+        // The channel form is long: the whole of it in a tall window.
+        b.set_window_size(1366, 2200).await.expect("tall");
+        for (name, path) in [("desk-channel-new", "/desk/channels/new"), ("desk-channel-edit", channel_page.as_str())] {
+            b.goto(&format!("{base}{path}")).await.expect("page");
+            std::fs::write(format!("{dir}/{name}.png"), b.screenshot().await.expect("shot")).expect("write");
+        }
+        // A refused channel: the form comes back with the reason beside the field.
+        b.goto(&format!("{base}/desk/channels/new")).await.expect("form");
+        b.find(Locator::Css("select[name=kind]")).await.expect("kind").select_by_value("dingtalk").await.expect("pick");
+        b.find(Locator::Css("input[name=name]")).await.expect("name").send_keys("运维值班群").await.expect("type");
+        let endpoint = b.find(Locator::Css("input[name=endpoint]")).await.expect("endpoint");
+        endpoint.send_keys("oapi.dingtalk.com/robot/send").await.expect("type");
+        b.find(Locator::Css(".channel-form button.primary")).await.expect("save").click().await.expect("click");
+        b.wait().for_element(Locator::Css(".alert.err")).await.expect("refused");
+        std::fs::write(format!("{dir}/desk-channel-error.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.set_window_size(1366, 900).await.expect("back");
     }
     // On a phone the navigation folds behind the menu button and the page still reads.
     b.set_window_size(390, 844).await.expect("resize");
@@ -135,6 +155,10 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
         std::fs::write(format!("{dir}/phone-desk.png"), b.screenshot().await.expect("shot")).expect("write");
         b.goto(&format!("{base}{ticket_page}")).await.expect("ticket");
         std::fs::write(format!("{dir}/phone-ticket.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.goto(&format!("{base}/desk/channels")).await.expect("channels");
+        std::fs::write(format!("{dir}/phone-channels.png"), b.screenshot().await.expect("shot")).expect("write");
+        b.goto(&format!("{base}/desk/channels/new")).await.expect("channel form");
+        std::fs::write(format!("{dir}/phone-channel-new.png"), b.screenshot().await.expect("shot")).expect("write");
     }
     b.close().await.expect("close");
 }
@@ -164,4 +188,98 @@ async fn screenshots_of_the_login_and_administration_pages() {
     b.wait().for_element(Locator::Css("#totp-secret")).await.expect("enrol page");
     std::fs::write(format!("{dir}/totp-enrol.png"), b.screenshot().await.expect("shot")).expect("write");
     b.close().await.expect("close");
+}
+
+/// Answers as the platforms might: Feishu throttles, the webhook refuses its signature.
+struct Platforms;
+
+#[async_trait::async_trait]
+impl parkops_app::notify::Notifier for Platforms {
+    async fn send(
+        &self,
+        channel: &parkops_app::ports::notify::ChannelRecord,
+        _: &parkops_domain::notify::Message,
+        _: parkops_domain::time::Timestamp,
+    ) -> Result<(), parkops_app::notify::SendFailure> {
+        use parkops_app::notify::SendFailure;
+        match channel.kind.as_str() {
+            "feishu" => Err(SendFailure::Retryable("platform throttled the robot (code 9499)".into())),
+            "webhook" => Err(SendFailure::Permanent("http status 401".into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The channels of a park that uses each kind, with a few deliveries; returns the first's id.
+async fn seed_channels(t: &TestApp) -> String {
+    use parkops_app::notify::ChannelInput;
+    let manager = t.caller("jb.manager").await;
+    let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let channels = [
+        ChannelInput {
+            kind: "dingtalk".into(),
+            name: "运维值班群".into(),
+            endpoint: "https://oapi.dingtalk.com/robot/send?access_token=0a1b2c3d4e5f".into(),
+            secret: "SEC0a1b2c3d".into(),
+            levels: v(&["fatal", "severe"]),
+            events: v(&["ticket_opened", "ticket_escalated", "sla_warning", "sla_breach"]),
+            enabled: true,
+            ..ChannelInput::default()
+        },
+        ChannelInput {
+            kind: "feishu".into(),
+            name: "安全生产应急群".into(),
+            endpoint: "https://open.feishu.cn/open-apis/bot/v2/hook/7d0c-4e2a-9f1b".into(),
+            secret: "feishu-sign".into(),
+            domains: v(&["safety_production", "emergency"]),
+            enabled: true,
+            ..ChannelInput::default()
+        },
+        ChannelInput {
+            kind: "email".into(),
+            name: "运维主管邮件".into(),
+            endpoint: "smtp.jbpark.example:465".into(),
+            secret: "mail-password".into(),
+            recipients: "ops-lead@jbpark.example, duty@jbpark.example".into(),
+            smtp_from: "parkops@jbpark.example".into(),
+            smtp_username: "parkops".into(),
+            smtp_security: "tls".into(),
+            events: v(&["ticket_opened", "ticket_resolved"]),
+            enabled: true,
+            ..ChannelInput::default()
+        },
+        ChannelInput {
+            kind: "webhook".into(),
+            name: "园区统一告警平台".into(),
+            endpoint: "https://alarm.jbpark.example/api/parkops".into(),
+            secret: "hook-key".into(),
+            per_minute: "120".into(),
+            enabled: true,
+            ..ChannelInput::default()
+        },
+        ChannelInput {
+            kind: "sms".into(),
+            name: "值班手机短信".into(),
+            endpoint: "https://sms.jbpark.example/send".into(),
+            secret: "sms-token".into(),
+            recipients: "13800000001\n13800000002".into(),
+            levels: v(&["fatal"]),
+            enabled: false,
+            ..ChannelInput::default()
+        },
+    ];
+    let mut ids = Vec::new();
+    for c in channels {
+        ids.push(t.app.save_channel(&manager, None, c).await.expect("channel").id);
+    }
+    for id in &ids[..4] {
+        t.app.test_channel(&manager, *id).await.expect("test");
+    }
+    t.app.deliver_notifications(&Platforms).await.expect("deliver");
+    t.advance(chrono::Duration::seconds(20));
+    for _ in 0..4 {
+        t.app.test_channel(&manager, ids[0]).await.expect("test");
+    }
+    t.app.deliver_notifications(&Platforms).await.expect("deliver");
+    ids[0].to_string()
 }
