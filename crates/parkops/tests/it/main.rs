@@ -5,4 +5,5 @@
 mod audit_cli;
 mod helpers;
 mod jobs;
+mod notify;
 mod serve;
