@@ -59,6 +59,15 @@ pub fn message(i: &I18n, e: &AppError) -> String {
             let mut parts = key.split(':');
             let key = parts.next().unwrap_or_default();
             match (parts.next(), parts.next()) {
+                // Asset lifecycle terms are the park's own sheet vocabulary (Chinese); the
+                // English interface shows their codes.
+                (Some(state), Some(event)) if key == "err-asset-transition" => {
+                    use parkops_domain::asset::{LifecycleEvent, LifecycleState};
+                    let zh = i.lang == crate::i18n::Lang::ZhCn;
+                    let s = LifecycleState::parse(state).map_or(state, |v| if zh { v.label() } else { v.code() });
+                    let e = LifecycleEvent::parse(event).map_or(event, |v| if zh { v.label() } else { v.code() });
+                    i.ta(key, &[("state", s.to_owned()), ("action", e.to_owned())])
+                }
                 (Some(state), Some(action)) => i.ta(
                     key,
                     &[
