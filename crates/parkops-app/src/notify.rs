@@ -94,9 +94,47 @@ pub const fn max_len(kind: ChannelKind) -> usize {
     }
 }
 
-fn configured_limit(c: &ChannelRecord, kind: ChannelKind) -> RateLimit {
-    let own = c.per_minute.map(|per_minute| RateLimit { per_minute: per_minute.max(1), per_second: c.per_second });
+/// The limit a channel sends within: its own (a per-second limit alone keeps the platform's
+/// per-minute one), never above its platform's.
+#[must_use]
+pub fn configured_limit(c: &ChannelRecord, kind: ChannelKind) -> RateLimit {
+    let own = match (c.per_minute, c.per_second) {
+        (None, None) => None,
+        (per_minute, per_second) => Some(RateLimit {
+            per_minute: per_minute.unwrap_or(kind.platform_limit().per_minute).max(1),
+            per_second: per_second.or(kind.platform_limit().per_second),
+        }),
+    };
     kind.effective_limit(own)
+}
+
+/// An endpoint fit for records and pages: query values (robot access tokens) and any
+/// `user:password@` part replaced by asterisks.
+#[must_use]
+pub fn masked_endpoint(endpoint: &str) -> String {
+    let (base, query) = endpoint.split_once('?').map_or((endpoint, None), |(b, q)| (b, Some(q)));
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host))
+                if !rest.split('/').next().unwrap_or("").is_empty()
+                    && rest.find('@') < rest.find('/').or(Some(rest.len())) =>
+            {
+                format!("{scheme}://******@{host}")
+            }
+            _ => base.to_owned(),
+        },
+        None => base.to_owned(),
+    };
+    match query {
+        None => base,
+        Some(q) => {
+            let masked: Vec<String> = q
+                .split('&')
+                .map(|kv| kv.split_once('=').map_or_else(|| kv.to_owned(), |(k, _)| format!("{k}=******")))
+                .collect();
+            format!("{base}?{}", masked.join("&"))
+        }
+    }
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -197,7 +235,7 @@ fn validate(input: &ChannelInput, existing_secret: &str) -> Result<Checked, AppE
 
 fn channel_detail(c: &ChannelRecord) -> serde_json::Value {
     json!({
-        "kind": c.kind, "name": c.name, "endpoint": c.endpoint, "secret_set": !c.secret.is_empty(),
+        "kind": c.kind, "name": c.name, "endpoint": masked_endpoint(&c.endpoint), "secret_set": !c.secret.is_empty(),
         "recipients": c.recipients.len(), "per_minute": c.per_minute, "per_second": c.per_second, "enabled": c.enabled,
         "levels": c.levels, "domains": c.domains, "events": c.events,
     })
@@ -510,6 +548,16 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_are_masked_for_records() {
+        assert_eq!(
+            masked_endpoint("https://oapi.dingtalk.com/robot/send?access_token=abc&x=1"),
+            "https://oapi.dingtalk.com/robot/send?access_token=******&x=******"
+        );
+        assert_eq!(masked_endpoint("https://u:p@hook.example/a"), "https://******@hook.example/a");
+        assert_eq!(masked_endpoint("smtp.example:587"), "smtp.example:587");
+    }
+
+    #[test]
     fn a_channel_never_exceeds_its_platform() {
         let c = ChannelRecord {
             id: uuid::Uuid::nil(),
@@ -531,5 +579,10 @@ mod tests {
             created_at: Timestamp::from_millis(0),
         };
         assert_eq!(configured_limit(&c, ChannelKind::DingTalk).per_minute, 20);
+        let only_per_second = ChannelRecord { per_minute: None, per_second: Some(2), ..c };
+        assert_eq!(
+            configured_limit(&only_per_second, ChannelKind::DingTalk),
+            RateLimit { per_minute: 20, per_second: Some(2) }
+        );
     }
 }

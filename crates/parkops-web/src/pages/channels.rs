@@ -72,8 +72,7 @@ pub fn masked_endpoint(kind: &str, endpoint: &str) -> String {
 #[must_use]
 pub fn effective_limit(c: &ChannelRecord) -> Option<RateLimit> {
     let kind = ChannelKind::parse(&c.kind).ok()?;
-    let own = c.per_minute.map(|per_minute| RateLimit { per_minute: per_minute.max(1), per_second: c.per_second });
-    Some(kind.effective_limit(own))
+    Some(parkops_app::notify::configured_limit(c, kind))
 }
 
 /// `20 条/分钟`, `100 条/分钟、5 条/秒`.
