@@ -74,6 +74,15 @@ pub trait AssetStorage: AssetReads + Send + Sync {
     async fn begin_assets(&self) -> Result<Box<Self::Tx>, StoreError>;
 }
 
+#[async_trait]
+impl AssetStorage for dyn ports::Store {
+    type Tx = dyn ports::Tx;
+
+    async fn begin_assets(&self) -> Result<Box<dyn ports::Tx>, StoreError> {
+        self.begin().await
+    }
+}
+
 /// The asset register's use cases over the application and an [`AssetStorage`] (the same
 /// database as the application's store).
 pub struct AssetRegister<'a, S: AssetStorage + ?Sized> {
@@ -1802,8 +1811,13 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
 }
 
 impl App {
-    /// The asset register on the application's store, once the store carries the asset port
-    /// (see [`AssetStorage`]); until then use [`AssetRegister::new`] with the store itself.
+    /// The asset register on the application's own store.
+    #[must_use]
+    pub fn assets(&self) -> AssetRegister<'_, dyn ports::Store> {
+        AssetRegister::new(self, self.store.as_ref())
+    }
+
+    /// The asset register on another storage of the same database (tests, tools).
     #[must_use]
     pub fn asset_register<'a, S: AssetStorage + ?Sized>(&'a self, store: &'a S) -> AssetRegister<'a, S> {
         AssetRegister::new(self, store)

@@ -279,6 +279,10 @@ mod tests {
     use async_trait::async_trait;
     use parkops_app::StoreError;
     use parkops_app::clock::ManualClock;
+    use parkops_app::ports::asset::{
+        AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetRecord, LocationRecord, RelationRecord,
+        SparePartRecord, StockMovementRecord,
+    };
     use parkops_app::ports::desk::{
         AttachmentRecord, CalendarRecord, NotificationRecord, SupportLineRecord, TicketEvent, TicketFilter, TicketId,
         TicketRecord,
@@ -287,6 +291,7 @@ mod tests {
         ApiTokenRecord, AuditFilter, JobDescriptionRecord, OrgFilter, Page, PageRequest, PolicyRecord, SessionRecord,
         Store, Tx, UserFilter, UserRecord,
     };
+    use parkops_domain::asset::{AssetId, SparePartId};
     use parkops_domain::audit::{AuditRecord, Checkpoint, Hash, SigningKey};
     use parkops_domain::id::{OrgId, ParkId, UserId};
     use parkops_domain::org::{Organisation, Park};
@@ -305,6 +310,49 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused,
             "connection refused",
         )))
+    }
+
+    #[async_trait]
+    impl parkops_app::ports::asset::AssetReads for DownStore {
+        async fn asset(&self, _: AssetId) -> Result<Option<AssetRecord>, StoreError> {
+            Err(down())
+        }
+        async fn asset_by_code(&self, _: ParkId, _: &str) -> Result<Option<AssetRecord>, StoreError> {
+            Err(down())
+        }
+        async fn assets_by_codes(&self, _: ParkId, _: &[String]) -> Result<Vec<AssetRecord>, StoreError> {
+            Err(down())
+        }
+        async fn assets_by_ids(&self, _: &[AssetId]) -> Result<Vec<AssetRecord>, StoreError> {
+            Err(down())
+        }
+        async fn assets(&self, _: &AssetFilter, _: PageRequest) -> Result<Page<AssetRecord>, StoreError> {
+            Err(down())
+        }
+        async fn asset_facets(&self, _: &AssetFilter) -> Result<AssetFacets, StoreError> {
+            Err(down())
+        }
+        async fn asset_events(&self, _: AssetId) -> Result<Vec<AssetEventRecord>, StoreError> {
+            Err(down())
+        }
+        async fn relations_touching(&self, _: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
+            Err(down())
+        }
+        async fn locations(&self, _: ParkId) -> Result<Vec<LocationRecord>, StoreError> {
+            Err(down())
+        }
+        async fn asset_classes(&self, _: ParkId) -> Result<Vec<AssetClassRecord>, StoreError> {
+            Err(down())
+        }
+        async fn spare_parts(&self, _: ParkId) -> Result<Vec<SparePartRecord>, StoreError> {
+            Err(down())
+        }
+        async fn spare_part(&self, _: SparePartId) -> Result<Option<SparePartRecord>, StoreError> {
+            Err(down())
+        }
+        async fn stock_movements(&self, _: SparePartId) -> Result<Vec<StockMovementRecord>, StoreError> {
+            Err(down())
+        }
     }
 
     #[async_trait]

@@ -258,7 +258,7 @@ pub struct AuditFilter {
 
 /// Reads.
 #[async_trait]
-pub trait Store: desk::DeskReads + notify::NotifyReads + Send + Sync {
+pub trait Store: asset::AssetReads + desk::DeskReads + notify::NotifyReads + Send + Sync {
     /// Starts a write transaction. Writers are serialised; the audit chain head is read inside.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
@@ -309,7 +309,7 @@ pub trait Store: desk::DeskReads + notify::NotifyReads + Send + Sync {
 
 /// A write transaction. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: desk::DeskWrites + notify::NotifyWrites + Send {
+pub trait Tx: asset::AssetWrites + desk::DeskWrites + notify::NotifyWrites + Send {
     /// Appends an audit record to the chain inside this transaction.
     async fn audit(&mut self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord, StoreError>;
     /// Commits. Refuses ([`StoreError::Unaudited`]) when no audit record was appended.

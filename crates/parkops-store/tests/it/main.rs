@@ -1,6 +1,7 @@
 //! The store contract suite: every test runs on SQLite and, when configured (always in CI),
 //! on PostgreSQL, each on a fresh database.
 
+mod asset;
 mod desk;
 mod notify;
 
