@@ -53,6 +53,9 @@ pub struct QueueArgs {
     /// Direct runs of each query for the breakdown (median reported).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     query_runs: u32,
+    /// Skip the what-if part (candidate indexes and a capped count tried on the scratch data).
+    #[arg(long)]
+    skip_what_if: bool,
     /// PostgreSQL server (`postgres://…`): everything goes into a fresh schema of it, dropped
     /// afterwards. Without it the data is a SQLite file in a fresh data directory.
     #[arg(long)]
@@ -81,6 +84,9 @@ enum Filter {
     OpenFatal,
     /// `q=道闸` (every state).
     Text,
+    /// `state=waiting`: only in the what-if part, to see whether an index for the order
+    /// misleads the planner when the filter matches rows without a due time.
+    Waiting,
 }
 
 impl Filter {
@@ -92,6 +98,7 @@ impl Filter {
             Self::Open => "state=open".to_owned(),
             Self::OpenFatal => "state=open&level=fatal".to_owned(),
             Self::Text => format!("q={}", percent_encode(tickets::SEARCH_WORD)),
+            Self::Waiting => "state=waiting".to_owned(),
         }
     }
 
@@ -101,6 +108,7 @@ impl Filter {
             Self::Open => "state=open".to_owned(),
             Self::OpenFatal => "state=open&level=fatal".to_owned(),
             Self::Text => format!("q={}", tickets::SEARCH_WORD),
+            Self::Waiting => "state=waiting".to_owned(),
         }
     }
 
@@ -112,6 +120,10 @@ impl Filter {
         if matches!(self, Self::Open | Self::OpenFatal) {
             text.push_str(" AND state IN ($2, $3, $4, $5)");
             binds.extend(["new", "acknowledged", "in_progress", "waiting"].map(str::to_owned));
+        }
+        if self == Self::Waiting {
+            text.push_str(" AND state IN ($2)");
+            binds.push("waiting".to_owned());
         }
         if self == Self::OpenFatal {
             text.push_str(" AND level = $6");
@@ -151,6 +163,19 @@ const WATCH: &str = "SELECT id, park_id, number, kind, level, priority, domain, 
 fn percent_encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+/// Candidate indexes tried on the scratch data after the measurement (never in the store's
+/// migrations): one matching the queue's ORDER BY, one for the SLA watcher's query.
+const CANDIDATES: [(&str, &str); 2] = [
+    (
+        "ticket (park_id, CASE WHEN resolve_due_at IS NULL THEN 1 ELSE 0 END, resolve_due_at, created_at DESC)",
+        "CREATE INDEX bench_ticket_due_order ON ticket \
+         (park_id, (CASE WHEN resolve_due_at IS NULL THEN 1 ELSE 0 END), resolve_due_at, created_at DESC)",
+    ),
+    ("ticket (state, created_at)", "CREATE INDEX bench_ticket_state_created ON ticket (state, created_at)"),
+];
+/// A count that stops early: what a pager showing "10,000+" would need.
+const COUNT_CAP: i64 = 10_000;
 
 /// One timed case.
 struct Case {
@@ -328,6 +353,9 @@ async fn measure(args: &QueueArgs, bin: &Path, dir: &Path, url: Option<String>) 
             say(format!("  {line}"))?;
         }
     }
+    if !args.skip_what_if {
+        what_if(&db, &park.id, args.query_runs).await?;
+    }
     db.pool().close().await;
     say("")?;
     let met = verdicts.iter().filter(|v| **v).count();
@@ -464,4 +492,70 @@ async fn database_size(db: &Db, url: &DatabaseUrl) -> anyhow::Result<u64> {
             Ok(u64::try_from(row.try_get::<i64, _>(0)?)?)
         }
     }
+}
+
+/// What-if on the scratch data: creates the candidate indexes, then times and explains again
+/// the statements that missed, and a count capped at [`COUNT_CAP`] + 1 rows.
+async fn what_if(db: &Db, park: &str, runs: u32) -> anyhow::Result<()> {
+    let mut table = Table::new(
+        format!(
+            "What-if on this scratch database only (not the store's schema): candidate indexes and a count capped at {} \
+             rows (median of {runs} runs, ms)",
+            COUNT_CAP + 1
+        ),
+        &["statement", "before", "after", "rows"],
+    );
+    // Before: the same statements as above, for the side-by-side table.
+    let statements = what_if_statements(park);
+    let mut before = Vec::new();
+    for (_, sql, binds) in &statements {
+        before.push(time_query(db, sql, binds, runs).await?.0);
+    }
+    for (label, ddl) in CANDIDATES {
+        let t = Instant::now();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl.to_owned())).execute(db.pool()).await?;
+        say(format!("\nwhat-if: created index on {label} in {} s", secs(t.elapsed())))?;
+    }
+    if db.backend() == Backend::Postgres {
+        sqlx::raw_sql("ANALYZE ticket").execute(db.pool()).await?;
+    }
+    let mut plans = Vec::new();
+    for ((label, sql, binds), b) in statements.iter().zip(before) {
+        let (after, rows) = time_query(db, sql, binds, runs).await?;
+        table.row(vec![label.clone(), ms(b), ms(after), rows.to_string()]);
+        plans.push((label.clone(), explain(db, sql, binds).await?));
+    }
+    table.print()?;
+    for (label, plan) in plans {
+        say(format!("\nwhat-if plan — {label}:"))?;
+        for line in plan {
+            say(format!("  {line}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// (label, SQL, binds) of the statements the what-if part times.
+fn what_if_statements(park: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for f in [Filter::All, Filter::Open, Filter::Waiting, Filter::Text] {
+        let (clause, binds) = f.where_clause(park);
+        out.push((
+            format!("first page, {}", f.label()),
+            format!("SELECT {TICKET_COLUMNS} FROM ticket{clause}{ORDER_PAGE}"),
+            binds.clone(),
+        ));
+        if matches!(f, Filter::All | Filter::Text) {
+            out.push((
+                format!("COUNT capped at {}, {}", COUNT_CAP + 1, f.label()),
+                format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ticket{clause} LIMIT {}) AS capped",
+                    COUNT_CAP + 1
+                ),
+                binds,
+            ));
+        }
+    }
+    out.push(("SLA watcher's query".to_owned(), WATCH.to_owned(), Vec::new()));
+    out
 }
