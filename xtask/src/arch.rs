@@ -11,7 +11,8 @@ const DOMAIN: &str = "parkops-domain";
 const APP: &str = "parkops-app";
 const TESTKIT: &str = "parkops-testkit";
 /// The adapters: each depends on app and domain, never on another adapter.
-const ADAPTERS: [&str; 5] = ["parkops-store", "parkops-web", "parkops-jobs", "parkops-collector", "parkops-reports"];
+const ADAPTERS: [&str; 6] =
+    ["parkops-store", "parkops-web", "parkops-jobs", "parkops-notify", "parkops-collector", "parkops-reports"];
 /// External crates (and their `<name>-…` companions) the domain must not see.
 const BANNED_IN_DOMAIN: [&str; 3] = ["tokio", "sqlx", "axum"];
 /// External crates (and their `<name>-…` companions) the app layer must not see.

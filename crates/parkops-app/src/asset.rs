@@ -64,8 +64,8 @@ impl<T: ports::Tx + AssetWrites + ?Sized> AssetTx for T {
 }
 
 /// The storage the asset use cases run on: the asset reads and transactions with the asset
-/// writes. The store implements it; once the asset port is part of [`ports::Store`] and
-/// [`ports::Tx`], `dyn Store` implements it with `Tx = dyn ports::Tx`.
+/// writes. `dyn Store` implements it with `Tx = dyn ports::Tx` (so [`App::assets`] runs on the
+/// application's own store), and so does the store itself.
 #[async_trait]
 pub trait AssetStorage: AssetReads + Send + Sync {
     /// The transaction type.

@@ -83,17 +83,6 @@ pub struct DeliveryReport {
     pub failed: u32,
 }
 
-/// The longest body each platform takes.
-#[must_use]
-pub const fn max_len(kind: ChannelKind) -> usize {
-    match kind {
-        ChannelKind::WeCom => 2048,
-        ChannelKind::DingTalk | ChannelKind::Feishu => 18_000,
-        ChannelKind::Sms => 500,
-        ChannelKind::Email | ChannelKind::Webhook => 60_000,
-    }
-}
-
 /// The limit a channel sends within: its own (a per-second limit alone keeps the platform's
 /// per-minute one), never above its platform's.
 #[must_use]
@@ -364,7 +353,7 @@ impl App {
                 title: format!("[{}] {}", t.number, t.title),
                 body: format!("事件：{event}；级别：{}；位置：{}；受影响：{}", t.level.code(), t.location, t.affected),
                 level: t.level.code().to_owned(),
-                link: format!("/desk/{}", t.id),
+                link: format!("/desk/tickets/{}", t.id),
                 created_at: now,
                 delivery_id: None,
             };
@@ -406,7 +395,9 @@ impl App {
                     at: m.created_at,
                 })
                 .collect();
-            if let Release::Send { message, covers } = notify::release(limit, &sent, &as_domain, max_len(kind), now) {
+            if let Release::Send { message, covers } =
+                notify::release(limit, &sent, &as_domain, kind.max_text_bytes(), now)
+            {
                 let result = notifier.send(&c, &message, now).await;
                 sent.push(now);
                 let mut d = DeliveryRecord {
