@@ -574,7 +574,8 @@ async fn ticket_page(
         };
     let own = t.reporter_user_id == Some(p.user_id);
     let staff = p.has(Capability::TicketView);
-    let manage = p.has(Capability::TicketManage);
+    // Closing outright is the park's desk management (the use case asks park-wide scope).
+    let manage = p.scope_of(Capability::TicketManage) == Some(Scope::Park);
     let candidates: [(TicketAction, bool, bool); 8] = [
         (TicketAction::Acknowledge, can_work, false),
         (TicketAction::Start, can_work, false),
