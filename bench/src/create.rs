@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Args;
+use parkops_store::{DatabaseUrl, Db};
 use serde_json::json;
+use sqlx::Row;
 use tokio::sync::Semaphore;
 
 use crate::report::{Summary, Table, per_sec, say, secs};
@@ -148,6 +150,7 @@ struct Run {
     server_cpu: Duration,
     bench_cpu: Duration,
     store: String,
+    numbering: Vec<String>,
 }
 
 async fn measure(args: &CreateArgs, bin: &Path, dir: &Path, url: Option<&str>) -> anyhow::Result<Run> {
@@ -213,7 +216,34 @@ async fn measure(args: &CreateArgs, bin: &Path, dir: &Path, url: Option<&str>) -
     let after = ticket_total(server.addr, &creds).await?;
     let status = server.stop().await?;
     say(format!("server stopped on SIGTERM: {status}"))?;
-    Ok(Run { outcomes, wall, before, after, warmed, server_cpu, bench_cpu, store })
+    let numbering = numbering_probe(dir, url).await.context("numbering probe")?;
+    Ok(Run { outcomes, wall, before, after, warmed, server_cpu, bench_cpu, store, numbering })
+}
+
+/// Times (median of 5) and explains, on the data just written, the statement that numbers a
+/// new ticket: `DeskReads::count_tickets_since` — `COUNT(*)` of the park's tickets since the
+/// start of the day (China time), run once per new ticket while the write transaction holds
+/// the writer gate.
+async fn numbering_probe(dir: &Path, url: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let db_url =
+        url.map_or_else(|| DatabaseUrl::Sqlite(dir.join("parkops.db")), |u| DatabaseUrl::Postgres(u.to_owned()));
+    let db = Db::connect(&db_url).await?;
+    let park: String = sqlx::query("SELECT id FROM park ORDER BY created_at").fetch_one(db.pool()).await?.try_get(0)?;
+    // Midnight in China (UTC+8), as `open_ticket` computes it.
+    const DAY: i64 = 86_400_000;
+    const CST: i64 = 8 * 3_600_000;
+    let day_start = (crate::fixture::now().as_millis() + CST).div_euclid(DAY) * DAY - CST;
+    let sql = format!("SELECT COUNT(*) AS n FROM ticket WHERE park_id = $1 AND created_at >= {day_start}");
+    let binds = [park];
+    let (time, n) = crate::queue::time_query(&db, &sql, &binds, 5).await?;
+    let mut out = vec![format!(
+        "numbering statement (COUNT(*) of today's tickets, once per new ticket inside the write transaction): \
+         {n} rows counted in {} ms (median of 5, after the run, no other load); plan:",
+        crate::report::ms(time)
+    )];
+    out.extend(crate::queue::explain(&db, &sql, &binds).await?.into_iter().map(|l| format!("  {l}")));
+    db.pool().close().await;
+    Ok(out)
 }
 
 /// One `POST /api/v1/tickets` due at `due`, from `src` on a pooled connection (a fresh one when
@@ -392,6 +422,9 @@ fn report(args: &CreateArgs, bin: &Path, engine: &str, goal: Duration, run: &Run
         secs(run.bench_cpu),
         run.store
     ))?;
+    for line in &run.numbering {
+        say(line)?;
+    }
     let verdict = if all.p99 < goal && errors.is_empty() && grown == expected { "meets" } else { "MISSES" };
     say(format!(
         "{engine}: p99 {} ms from the due time (201 only: {} ms), {} errors — {verdict} the goal of p99 < {} ms",

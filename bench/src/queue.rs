@@ -417,7 +417,7 @@ async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
 
 /// Median time of `runs` runs of `sql` (after one warm-up), and the first column of the first
 /// row for a count or the row count otherwise.
-async fn time_query(db: &Db, sql: &str, binds: &[String], runs: u32) -> anyhow::Result<(Duration, i64)> {
+pub async fn time_query(db: &Db, sql: &str, binds: &[String], runs: u32) -> anyhow::Result<(Duration, i64)> {
     let mut times = Vec::new();
     let mut result = 0;
     for i in 0..=runs {
@@ -442,7 +442,7 @@ async fn time_query(db: &Db, sql: &str, binds: &[String], runs: u32) -> anyhow::
 
 /// The plan of `sql` with `binds` written in as literals: `EXPLAIN QUERY PLAN` on SQLite,
 /// `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL.
-async fn explain(db: &Db, sql: &str, binds: &[String]) -> anyhow::Result<Vec<String>> {
+pub async fn explain(db: &Db, sql: &str, binds: &[String]) -> anyhow::Result<Vec<String>> {
     let mut text = sql.to_owned();
     // Highest placeholder first, so that $1 does not eat into $10.
     for (i, b) in binds.iter().enumerate().rev() {
