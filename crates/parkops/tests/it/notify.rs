@@ -183,7 +183,7 @@ async fn a_fatal_ticket_reaches_a_signed_webhook_and_is_logged_as_sent() {
             body["body"].as_str().is_some_and(|b| b.contains("ticket_opened") && b.contains("储运区 T-3")),
             "{body}"
         );
-        assert_eq!(body["link"], format!("/desk/{}", ticket["id"].as_str().expect("id")));
+        assert_eq!(body["link"], format!("/desk/tickets/{}", ticket["id"].as_str().expect("id")));
         assert_eq!(timestamp, body["sent_at_ms"].as_i64(), "the timestamp header matches the signed body");
 
         // The job records the attempt after the answer: its log line says when it is in the log.
