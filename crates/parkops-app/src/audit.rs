@@ -185,14 +185,14 @@ impl App {
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let entry = Caller::anonymous("system", "job").entry(
+        let entry = Caller::system().entry(
             "audit.checkpoint",
             "audit",
             "",
             Outcome::Success,
             json!({ "previous": last }).to_string(),
         );
-        let rec = tx.audit(AuditEntryExt::system(entry), now).await?;
+        let rec = tx.audit(entry, now).await?;
         let cp = Checkpoint::sign(&self.audit_key, &self.audit_origin, rec.seq, rec.hash, now);
         tx.insert_checkpoint(&cp).await?;
         tx.commit().await?;
@@ -232,16 +232,6 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(audit::export_checkpoints(&self.audit_origin, &self.audit_key.verifying_key(), &cps))
-    }
-}
-
-/// Marks an entry as the system's own.
-struct AuditEntryExt;
-
-impl AuditEntryExt {
-    fn system(mut e: audit::AuditEntry) -> audit::AuditEntry {
-        e.actor_name = "system".into();
-        e
     }
 }
 

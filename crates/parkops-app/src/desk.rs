@@ -286,11 +286,6 @@ fn due_of(c: &SlaClock<'_>, now: Timestamp) -> Option<Timestamp> {
     }
 }
 
-/// A 'system' caller for jobs.
-fn system() -> Caller {
-    Caller::anonymous("system", "job")
-}
-
 fn actor(caller: &Caller) -> String {
     caller.principal.as_ref().map_or_else(
         || if caller.ip == "system" { "system".to_owned() } else { "portal".to_owned() },
@@ -1159,7 +1154,7 @@ impl App {
     pub async fn watch_sla(&self) -> Result<WatchReport, AppError> {
         let cfg = self.desk_config().await?;
         let now = self.clock.now();
-        let caller = system();
+        let caller = Caller::system();
         let mut report = WatchReport::default();
         for t in self.store.tickets_to_watch(10_000).await? {
             let pauses = self.store.ticket_pauses(t.id).await?;
@@ -1263,7 +1258,7 @@ impl App {
         let now = self.clock.now();
         let mut closed = 0;
         for t in self.store.tickets_resolved_before(now.plus(-cfg.auto_close), 1000).await? {
-            self.apply(&system(), t, &TicketAction::AutoClose, "").await?;
+            self.apply(&Caller::system(), t, &TicketAction::AutoClose, "").await?;
             closed += 1;
         }
         Ok(closed)

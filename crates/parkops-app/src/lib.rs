@@ -48,6 +48,12 @@ impl Caller {
         Self { principal: None, ip: ip.into(), request_id: request_id.into() }
     }
 
+    /// The platform itself: background jobs (SLA watcher, deliveries, checkpoints).
+    #[must_use]
+    pub fn system() -> Self {
+        Self::anonymous("system", "job")
+    }
+
     /// The operator at the command line (`parkops user create` and friends).
     #[must_use]
     pub fn command_line() -> Self {
@@ -67,6 +73,7 @@ impl Caller {
         let (actor_id, actor_name) = match &self.principal {
             Some(p) => (p.user_id.to_string(), p.username.clone()),
             None if self.ip == "cli" => (String::new(), "cli".to_owned()),
+            None if self.ip == "system" => (String::new(), "system".to_owned()),
             None => (String::new(), "anonymous".to_owned()),
         };
         AuditEntry {

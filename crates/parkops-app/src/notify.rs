@@ -475,14 +475,8 @@ impl App {
         tx.put_delivery(d, carries).await?;
         let outcome = if d.status == "failed" { Outcome::Failure } else { Outcome::Success };
         let detail = json!({ "channel": d.channel_id.to_string(), "covers": d.covers, "status": d.status, "attempts": d.attempts, "error": d.last_error });
-        let mut entry = Caller::anonymous("system", "job").entry(
-            "notification.deliver",
-            "delivery",
-            &d.id.to_string(),
-            outcome,
-            detail.to_string(),
-        );
-        entry.actor_name = "system".into();
+        let entry =
+            Caller::system().entry("notification.deliver", "delivery", &d.id.to_string(), outcome, detail.to_string());
         tx.audit(entry, now).await?;
         tx.commit().await?;
         Ok(())
