@@ -228,9 +228,7 @@ impl App {
     pub async fn create_user(&self, caller: &Caller, input: NewUser) -> Result<CreatedUser, AppError> {
         caller.require_any(Capability::UserManage)?;
         let (user, initial_password) = self.validated_new_user(&input, Some(caller)).await?;
-        let p = caller.principal()?;
         caller.require(Capability::UserManage, Target { park_id: user.park_id, org_id: Some(user.org_id) })?;
-        let _ = p;
         self.insert_user_audited(caller, &user).await?;
         Ok(CreatedUser { user, initial_password })
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use parkops_domain::access::Post;
 use parkops_web::registry::{Kind, ROUTES, RouteId};
 
@@ -163,5 +163,4 @@ async fn a_supplier_cannot_read_another_suppliers_people() {
     assert_eq!(c.get(&format!("/api/v1/users/{}", own.id)).await.status, StatusCode::OK);
     let list = c.get("/api/v1/users?per_page=200").await.json();
     assert_eq!(list["total"], 2, "only the two engineers of the same supplier");
-    let _ = Method::GET;
 }

@@ -163,9 +163,12 @@ async fn a_person_logs_in_in_chinese_and_sees_the_dashboard() {
     b.close().await.expect("close");
 }
 
+/// Not a check but a tool for people: run with
+/// `PARKOPS_SCREENSHOTS=dir cargo test -p parkops-web --test it -- --ignored screenshots`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes screenshots for people to look at; needs PARKOPS_SCREENSHOTS=dir"]
 async fn screenshots_of_the_login_and_administration_pages() {
-    let Some(dir) = std::env::var("PARKOPS_SCREENSHOTS").ok() else { return };
+    let dir = std::env::var("PARKOPS_SCREENSHOTS").expect("PARKOPS_SCREENSHOTS=dir names where to write");
     let Some((_driver, driver_port)) = start_driver() else { return };
     let (t, base) = serve().await;
     std::fs::create_dir_all(&dir).expect("screenshot dir");
