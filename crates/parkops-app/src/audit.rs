@@ -75,8 +75,11 @@ fn record_len(r: &AuditRecord) -> u64 {
         + e.detail.len()) as u64
 }
 
-/// Quotes a CSV field and defuses spreadsheet formulas (CWE-1236).
-fn csv_field(s: &str) -> String {
+/// One CSV field: quoted, quotes doubled, and text a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@`, tab, carriage return) prefixed with `'` (CWE-1236). Every CSV export
+/// (audit log, ticket lists) uses it.
+#[must_use]
+pub fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
     format!("\"{}\"", s.replace('"', "\"\""))
 }

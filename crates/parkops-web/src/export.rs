@@ -4,13 +4,8 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-/// One CSV field: quoted, quotes doubled, and text that a spreadsheet would run as a formula
-/// (`=`, `+`, `-`, `@`, tab, carriage return) prefixed with `'` (OWASP CSV injection).
-#[must_use]
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+/// One CSV field, escaped the same way as the audit export: the app's rule.
+pub use parkops_app::audit::csv_field;
 
 /// A whole CSV document with a header row, BOM first, CRLF line ends (RFC 4180).
 #[must_use]
