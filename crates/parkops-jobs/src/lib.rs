@@ -522,21 +522,6 @@ mod tests {
         }
     }
 
-    /// Channels are irrelevant to these tests: nothing is ever queued.
-    struct Silent;
-
-    #[async_trait]
-    impl Notifier for Silent {
-        async fn send(
-            &self,
-            _: &parkops_app::ports::notify::ChannelRecord,
-            _: &parkops_domain::notify::Message,
-            _: Timestamp,
-        ) -> Result<(), parkops_app::notify::SendFailure> {
-            Ok(())
-        }
-    }
-
     fn app_with_database_down() -> (App, mpsc::UnboundedReceiver<&'static str>) {
         let (calls, rx) = mpsc::unbounded_channel();
         let app = App {
@@ -553,7 +538,11 @@ mod tests {
     async fn each_job_reports_storage_failure_as_an_error() {
         let (app, _calls) = app_with_database_down();
         for job in Job::ALL {
-            assert!(matches!(job.run(&app, &Silent).await, Err(AppError::Unavailable(_))), "{}", job.name());
+            assert!(
+                matches!(job.run(&app, &parkops_testkit::SilentNotifier).await, Err(AppError::Unavailable(_))),
+                "{}",
+                job.name()
+            );
         }
     }
 
@@ -564,7 +553,7 @@ mod tests {
         let every = Duration::from_millis(5);
         let jobs =
             vec![Schedule { job: Job::SignAuditCheckpoint, every }, Schedule { job: Job::MaintainStorage, every }];
-        let scheduler = tokio::spawn(run(app, Arc::new(Silent), jobs, cancel.clone()));
+        let scheduler = tokio::spawn(run(app, Arc::new(parkops_testkit::SilentNotifier), jobs, cancel.clone()));
         // Waits on the runs themselves, not on a clock: three failed runs of each job.
         let wait = async {
             let (mut checkpoints, mut maintenance) = (0, 0);
@@ -594,7 +583,7 @@ mod tests {
         cancel.cancel();
         run(
             app,
-            Arc::new(Silent),
+            Arc::new(parkops_testkit::SilentNotifier),
             JobIntervals {
                 sign_audit_checkpoint: Duration::from_secs(1),
                 maintain_storage: Duration::from_secs(1),

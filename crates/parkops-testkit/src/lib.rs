@@ -136,3 +136,19 @@ pub async fn databases() -> Vec<TestDatabase> {
     }
     out
 }
+
+/// A notifier that accepts every message: for tests in which channels play no part.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SilentNotifier;
+
+#[async_trait::async_trait]
+impl parkops_app::notify::Notifier for SilentNotifier {
+    async fn send(
+        &self,
+        _: &parkops_app::ports::notify::ChannelRecord,
+        _: &parkops_domain::notify::Message,
+        _: parkops_domain::time::Timestamp,
+    ) -> Result<(), parkops_app::notify::SendFailure> {
+        Ok(())
+    }
+}

@@ -81,7 +81,7 @@ impl Park {
     }
 
     async fn run(&self, job: Job) -> JobOutcome {
-        job.run(&self.app, &Silent).await.expect("job")
+        job.run(&self.app, &parkops_testkit::SilentNotifier).await.expect("job")
     }
 
     /// Notifications of `event` about `ticket` in a user's inbox.
@@ -236,20 +236,5 @@ async fn resolved_tickets_close_automatically_after_the_confirmation_period() {
         let last = p.app.store.ticket_events(ticket.id).await.expect("events").pop().expect("event");
         assert_eq!((last.kind.as_str(), last.actor.as_str()), ("auto_close", "system"));
         assert_eq!(p.run(Job::AutoCloseTickets).await, JobOutcome::TicketsAutoClosed { closed: 0 });
-    }
-}
-
-/// The desk jobs here queue no channel messages worth sending: a notifier that accepts all.
-struct Silent;
-
-#[async_trait::async_trait]
-impl parkops_app::notify::Notifier for Silent {
-    async fn send(
-        &self,
-        _: &parkops_app::ports::notify::ChannelRecord,
-        _: &parkops_domain::notify::Message,
-        _: parkops_domain::time::Timestamp,
-    ) -> Result<(), parkops_app::notify::SendFailure> {
-        Ok(())
     }
 }

@@ -25,35 +25,23 @@ async fn jobs_sign_a_due_checkpoint_once_and_maintain_storage() {
             checkpoint_every: 10,
         };
         assert_eq!(
-            Job::SignAuditCheckpoint.run(&app, &Silent).await.expect("empty chain"),
+            Job::SignAuditCheckpoint.run(&app, &parkops_testkit::SilentNotifier).await.expect("empty chain"),
             JobOutcome::NoCheckpointDue
         );
         assert!(app.load_demo(&Caller::command_line()).await.expect("demo"));
         let (head, _) = app.store.audit_head().await.expect("head");
-        let signed = Job::SignAuditCheckpoint.run(&app, &Silent).await.expect("sign");
+        let signed = Job::SignAuditCheckpoint.run(&app, &parkops_testkit::SilentNotifier).await.expect("sign");
         assert_eq!(signed, JobOutcome::CheckpointSigned { seq: head + 1 }, "{:?}", t.engine);
-        assert_eq!(Job::SignAuditCheckpoint.run(&app, &Silent).await.expect("again"), JobOutcome::NoCheckpointDue);
         assert_eq!(
-            Job::MaintainStorage.run(&app, &Silent).await.expect("maintain"),
+            Job::SignAuditCheckpoint.run(&app, &parkops_testkit::SilentNotifier).await.expect("again"),
+            JobOutcome::NoCheckpointDue
+        );
+        assert_eq!(
+            Job::MaintainStorage.run(&app, &parkops_testkit::SilentNotifier).await.expect("maintain"),
             JobOutcome::StorageMaintained { sessions_removed: 0 }
         );
         let report = verify_store(app.store.as_ref(), &app.audit_key.verifying_key(), "JB", &[]).await.expect("read");
         assert_eq!(report.result, Ok(()), "{:?}", t.engine);
         assert_eq!(report.checkpoints, 1);
-    }
-}
-
-/// These jobs queue nothing for channels: a notifier that accepts everything.
-struct Silent;
-
-#[async_trait::async_trait]
-impl parkops_app::notify::Notifier for Silent {
-    async fn send(
-        &self,
-        _: &parkops_app::ports::notify::ChannelRecord,
-        _: &parkops_domain::notify::Message,
-        _: Timestamp,
-    ) -> Result<(), parkops_app::notify::SendFailure> {
-        Ok(())
     }
 }
