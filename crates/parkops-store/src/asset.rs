@@ -21,11 +21,10 @@ use parkops_domain::asset::{
 };
 use parkops_domain::id::{OrgId, ParkId, UserId};
 use parkops_domain::ticket::BusinessDomain;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
-use crate::rows::{flag, int, text, time};
+use crate::rows::{bad, code, flag, int, opt_text, text, time};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -62,23 +61,6 @@ const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, rea
 const PARAMS_PER_STATEMENT: usize = 480;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
-
-/// A stored value that names no variant or is not well-formed.
-#[derive(Debug, thiserror::Error)]
-#[error("column {0} holds an invalid value")]
-struct BadValue(&'static str);
-
-fn bad(c: &'static str) -> StoreError {
-    unavailable(BadValue(c))
-}
-
-fn opt_text(row: &AnyRow, c: &'static str) -> Result<Option<String>, StoreError> {
-    row.try_get::<Option<String>, _>(c).map_err(unavailable)
-}
-
-fn code<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    parse(&text(row, c)?).ok_or_else(|| bad(c))
-}
 
 fn opt_id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, StoreError> {
     opt_text(row, c)?.map(|t| parse(&t).map_err(|_| bad(c))).transpose()

@@ -19,7 +19,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
-use crate::rows::{flag, int, opt_int, text, time};
+use crate::rows::{bad, code, flag, int, opt_int, opt_text, text, time, uuid};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -29,25 +29,8 @@ const TICKET_COLUMNS: &str = "id, park_id, number, kind, level, priority, domain
     resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, resolve_warned, resolve_breached, \
     rating, rating_comment, created_by, created_at, updated_at";
 
-/// A stored code that names no variant.
-#[derive(Debug, thiserror::Error)]
-#[error("column {0} holds an unknown code")]
-struct BadCode(&'static str);
-
-fn code<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    parse(&text(row, c)?).ok_or_else(|| unavailable(BadCode(c)))
-}
-
-fn opt_text(row: &AnyRow, c: &'static str) -> Result<Option<String>, StoreError> {
-    row.try_get::<Option<String>, _>(c).map_err(unavailable)
-}
-
-fn uuid(row: &AnyRow, c: &'static str) -> Result<uuid::Uuid, StoreError> {
-    uuid::Uuid::parse_str(&text(row, c)?).map_err(|_| unavailable(BadCode(c)))
-}
-
 fn opt_id<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, StoreError> {
-    opt_text(row, c)?.map(|t| parse(&t).ok_or_else(|| unavailable(BadCode(c)))).transpose()
+    opt_text(row, c)?.map(|t| parse(&t).ok_or_else(|| bad(c))).transpose()
 }
 
 fn state(row: &AnyRow) -> Result<TicketState, StoreError> {
@@ -59,7 +42,7 @@ fn state(row: &AnyRow) -> Result<TicketState, StoreError> {
         "waiting" => TicketState::Waiting { on: code(row, "waiting_on", WaitingOn::parse)?, since },
         "resolved" => TicketState::Resolved { at: since },
         "closed" => TicketState::Closed { at: since, by: code(row, "closed_by", ClosedBy::parse)? },
-        _ => return Err(unavailable(BadCode("state"))),
+        _ => return Err(bad("state")),
     })
 }
 
@@ -79,7 +62,7 @@ fn state_columns(s: &TicketState, updated: Timestamp) -> (String, i64, Option<St
 fn ticket(row: &AnyRow) -> Result<TicketRecord, StoreError> {
     Ok(TicketRecord {
         id: uuid(row, "id")?,
-        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| unavailable(BadCode("park_id")))?,
+        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| bad("park_id"))?,
         number: text(row, "number")?,
         kind: code(row, "kind", TicketKind::parse)?,
         level: code(row, "level", Level::parse)?,
@@ -210,8 +193,8 @@ fn attachment(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
 fn notification(row: &AnyRow) -> Result<NotificationRecord, StoreError> {
     Ok(NotificationRecord {
         id: uuid(row, "id")?,
-        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| unavailable(BadCode("park_id")))?,
-        user_id: UserId::parse(&text(row, "user_id")?).map_err(|_| unavailable(BadCode("user_id")))?,
+        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| bad("park_id"))?,
+        user_id: UserId::parse(&text(row, "user_id")?).map_err(|_| bad("user_id"))?,
         ticket_id: opt_id(row, "ticket_id", |s| uuid::Uuid::parse_str(s).ok())?,
         event: text(row, "event")?,
         level: text(row, "level")?,
@@ -333,7 +316,7 @@ impl DeskReads for Db {
                 .all(members_sql)
                 .await?
                 .iter()
-                .map(|m| UserId::parse(&text(m, "user_id")?).map_err(|_| unavailable(BadCode("user_id"))))
+                .map(|m| UserId::parse(&text(m, "user_id")?).map_err(|_| bad("user_id")))
                 .collect::<Result<_, _>>()?;
             out.push(SupportLineRecord {
                 park_id: park,

@@ -7,26 +7,17 @@ use parkops_domain::id::ParkId;
 use parkops_domain::time::Timestamp;
 use sqlx::any::AnyRow;
 
-use crate::rows::{flag, int, opt_int, text, time};
+use crate::rows::{bad, flag, int, opt_int, text, time, uuid};
 use crate::tx::DbTx;
-use crate::{Db, Sql, unavailable};
+use crate::{Db, Sql};
 
 const CHANNEL_COLUMNS: &str = "id, park_id, kind, name, endpoint, secret, recipients, smtp_from, smtp_username, \
     smtp_security, per_minute, per_second, enabled, levels, domains, events, created_at";
 const DELIVERY_COLUMNS: &str =
     "id, channel_id, covers, title, body, status, attempts, next_attempt_at, last_error, created_at, updated_at";
 
-/// A stored value that does not decode.
-#[derive(Debug, thiserror::Error)]
-#[error("column {0} holds an invalid value")]
-struct Bad(&'static str);
-
-fn uuid(row: &AnyRow, c: &'static str) -> Result<uuid::Uuid, StoreError> {
-    uuid::Uuid::parse_str(&text(row, c)?).map_err(|_| unavailable(Bad(c)))
-}
-
 fn list(row: &AnyRow, c: &'static str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(&text(row, c)?).map_err(|_| unavailable(Bad(c)))
+    serde_json::from_str(&text(row, c)?).map_err(|_| bad(c))
 }
 
 fn json(v: &[String]) -> String {
@@ -40,7 +31,7 @@ fn limit(row: &AnyRow, c: &'static str) -> Result<Option<u32>, StoreError> {
 fn channel(row: &AnyRow) -> Result<ChannelRecord, StoreError> {
     Ok(ChannelRecord {
         id: uuid(row, "id")?,
-        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| unavailable(Bad("park_id")))?,
+        park_id: ParkId::parse(&text(row, "park_id")?).map_err(|_| bad("park_id"))?,
         kind: text(row, "kind")?,
         name: text(row, "name")?,
         endpoint: text(row, "endpoint")?,

@@ -23,8 +23,24 @@ pub struct BadColumn {
     column: &'static str,
 }
 
-fn bad(column: &'static str) -> StoreError {
+/// The error for a column whose value does not decode.
+pub(crate) fn bad(column: &'static str) -> StoreError {
     unavailable(BadColumn { column })
+}
+
+/// A nullable text column.
+pub(crate) fn opt_text(row: &AnyRow, c: &'static str) -> Result<Option<String>, StoreError> {
+    row.try_get::<Option<String>, _>(c).map_err(unavailable)
+}
+
+/// A coded column (status, kind, level …) parsed by the domain's `parse`.
+pub(crate) fn code<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(&text(row, c)?).ok_or_else(|| bad(c))
+}
+
+/// A UUID stored as text.
+pub(crate) fn uuid(row: &AnyRow, c: &'static str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(&text(row, c)?).map_err(|_| bad(c))
 }
 
 pub(crate) fn text(row: &AnyRow, c: &'static str) -> Result<String, StoreError> {
