@@ -113,7 +113,9 @@ impl Tx for DbTx {
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if !self.audited {
-            // Dropping the transaction rolls it back.
+            // Roll back now: a dropped transaction is only rolled back when its connection is
+            // next used, and until then PostgreSQL holds its locks.
+            self.tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
         }
         self.tx.commit().await.map_err(map_err)
