@@ -1402,6 +1402,7 @@ impl Gen<'_> {
             enterprise_org_id: p.enterprise,
             location: p.location,
             affected: p.affected,
+            asset_id: None,
             assignee_user_id: w.assignee.map(|a| self.who(a).id),
             state: w.state,
             sla_version: self.cfg.version.max(1),

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use parkops_domain::access::{Capability, Post, Principal, Scope};
+use parkops_domain::asset::AssetId;
 use parkops_domain::audit::Outcome;
 use parkops_domain::calendar::{WorkingCalendar, YearSchedule};
 use parkops_domain::id::{OrgId, ParkId, UserId};
@@ -65,8 +66,31 @@ pub struct NewTicket {
     pub enterprise_org_id: String,
     /// Location.
     pub location: String,
-    /// Affected system or asset.
+    /// Affected system or asset, as free text.
     pub affected: String,
+    /// Code of the CI in the asset register, if the reporter knows it (empty: none).
+    pub asset_code: String,
+}
+
+/// A validated ticket for [`App::open_ticket_in`]: what the opener decided; numbering, SLA
+/// targets and due times come from the desk.
+#[derive(Debug, Clone)]
+pub(crate) struct TicketDraft {
+    pub(crate) park_id: ParkId,
+    pub(crate) kind: TicketKind,
+    pub(crate) level: Level,
+    pub(crate) priority: Priority,
+    pub(crate) domain: BusinessDomain,
+    pub(crate) handling_mode: HandlingMode,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) reporter_user_id: Option<UserId>,
+    pub(crate) reporter_name: String,
+    pub(crate) reporter_phone: String,
+    pub(crate) enterprise_org_id: Option<OrgId>,
+    pub(crate) location: String,
+    pub(crate) affected: String,
+    pub(crate) asset_id: Option<AssetId>,
 }
 
 /// One SLA clock as shown to people.
@@ -444,6 +468,15 @@ impl App {
                 }
             }
         };
+        let asset = if input.asset_code.trim().is_empty() {
+            None
+        } else {
+            let found = self.store.asset_by_code(p.park_id, input.asset_code.trim()).await?;
+            if found.is_none() {
+                errors.push(FieldError::new("asset_code", "err-ticket-asset"));
+            }
+            found.map(|a| a.id)
+        };
         let (Some(kind), Some(level), Some(domain), Some(handling), Some(priority)) =
             (kind, level, domain, handling, priority)
         else {
@@ -455,24 +488,13 @@ impl App {
         let me = self.store.user(p.user_id).await?.ok_or(AppError::Unauthenticated)?;
         let enterprise =
             enterprise.or_else(|| (p.org_type == parkops_domain::org::OrgType::Enterprise).then_some(p.org_id));
-        let cfg = self.desk_config().await?;
-        let target = cfg.sla.target(level);
-        let now = self.clock.now();
-        let park = self.store.parks().await?.into_iter().find(|x| x.id == p.park_id).ok_or(AppError::NotFound)?;
-        let cst = now.to_cst();
-        let day_start = Timestamp::from_millis(
-            cst.date_naive().and_time(NaiveTime::MIN).and_utc().timestamp_millis() - 8 * 3_600_000,
-        );
-        let mut t = TicketRecord {
-            id: uuid::Uuid::now_v7(),
+        let draft = TicketDraft {
             park_id: p.park_id,
-            number: String::new(),
             kind,
             level,
             priority,
             domain,
             handling_mode: handling,
-            line: SupportLine::L1,
             title,
             description: input.description.trim().to_owned(),
             reporter_user_id: if for_other { None } else { Some(p.user_id) },
@@ -481,6 +503,55 @@ impl App {
             enterprise_org_id: enterprise,
             location: input.location.trim().to_owned(),
             affected: input.affected.trim().to_owned(),
+            asset_id: asset,
+        };
+        let mut tx = self.store.begin().await?;
+        let t = self.open_ticket_in(&mut *tx, caller, draft).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// Opens a validated ticket inside the caller's transaction: numbers it, sets its SLA due
+    /// times from the targets in force, writes the first timeline entry, tells the first line
+    /// of severe and fatal ones and appends the `ticket.open` record. Other use cases (a failed
+    /// inspection item, an alert) open their tickets through it in their own transaction.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`]; [`AppError::NotFound`] for an unknown park.
+    pub(crate) async fn open_ticket_in(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        d: TicketDraft,
+    ) -> Result<TicketRecord, AppError> {
+        let cfg = self.desk_config().await?;
+        let target = cfg.sla.target(d.level);
+        let now = self.clock.now();
+        let park = self.store.parks().await?.into_iter().find(|x| x.id == d.park_id).ok_or(AppError::NotFound)?;
+        let cst = now.to_cst();
+        let day_start = Timestamp::from_millis(
+            cst.date_naive().and_time(NaiveTime::MIN).and_utc().timestamp_millis() - 8 * 3_600_000,
+        );
+        let day = cst.format("%Y%m%d").to_string();
+        let mut t = TicketRecord {
+            id: uuid::Uuid::now_v7(),
+            park_id: d.park_id,
+            number: String::new(),
+            kind: d.kind,
+            level: d.level,
+            priority: d.priority,
+            domain: d.domain,
+            handling_mode: d.handling_mode,
+            line: SupportLine::L1,
+            title: d.title,
+            description: d.description,
+            reporter_user_id: d.reporter_user_id,
+            reporter_name: d.reporter_name,
+            reporter_phone: d.reporter_phone,
+            enterprise_org_id: d.enterprise_org_id,
+            location: d.location,
+            affected: d.affected,
+            asset_id: d.asset_id,
             assignee_user_id: None,
             state: TicketState::New,
             sla_version: cfg.version,
@@ -494,37 +565,36 @@ impl App {
             sla_flags: [false; 4],
             rating: None,
             rating_comment: String::new(),
-            created_by: p.username.clone(),
+            created_by: actor(caller),
             created_at: now,
             updated_at: now,
         };
         t.response_due_at = due_of(&clock(&cfg.calendar, &t, t.response_target_ms, &[]), now);
         t.resolve_due_at = due_of(&clock(&cfg.calendar, &t, t.resolve_target_ms, &[]), now);
-        let lines = self.store.support_lines(p.park_id).await?;
-        let mut tx = self.store.begin().await?;
-        // Numbering inside the write transaction: writers are serialised, so the count is exact.
-        let n = self.store.count_tickets_since(p.park_id, day_start).await? + 1;
-        t.number = format!("{}{}{n:04}", park.code, cst.format("%Y%m%d"));
+        let n = tx.next_ticket_number(t.park_id, &day, day_start).await?;
+        t.number = format!("{}{day}{n:04}", park.code);
         tx.insert_ticket(&t).await?;
-        self.event(
-            &mut *tx,
-            &t,
-            caller,
-            "created",
-            "",
-            "new",
-            &t.description.chars().take(500).collect::<String>(),
-            now,
-        )
-        .await?;
+        // A new ticket's timeline starts at 1 (no need to look up the last entry).
+        let first = TicketEvent {
+            ticket_id: t.id,
+            seq: 1,
+            at: now,
+            actor: actor(caller),
+            kind: "created".to_owned(),
+            from_state: String::new(),
+            to_state: "new".to_owned(),
+            note: t.description.chars().take(500).collect(),
+        };
+        tx.append_ticket_event(&first).await?;
         // The first line hears of severe and fatal tickets at once.
-        if matches!(level, Level::Fatal | Level::Severe) {
+        if matches!(t.level, Level::Fatal | Level::Severe) {
+            let lines = self.store.support_lines(t.park_id).await?;
             let mut to: BTreeSet<UserId> = BTreeSet::new();
             if let Some(l1) = lines.iter().find(|l| l.line == SupportLine::L1) {
                 to.extend(l1.lead_user_id);
                 to.extend(l1.members.iter().copied());
             }
-            self.notify(&mut *tx, &t, &to, "ticket_opened", now).await?;
+            self.notify(tx, &t, &to, "ticket_opened", now).await?;
         }
         tx.audit(
             caller.entry(
@@ -537,7 +607,6 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(t)
     }
 

@@ -430,9 +430,6 @@ mod tests {
         async fn attachment_data(&self, _: uuid::Uuid) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError> {
             Err(down())
         }
-        async fn count_tickets_since(&self, _: ParkId, _: Timestamp) -> Result<i64, StoreError> {
-            Err(down())
-        }
         async fn support_lines(&self, _: ParkId) -> Result<Vec<SupportLineRecord>, StoreError> {
             Err(down())
         }

@@ -7,7 +7,8 @@ use parkops_app::ports::desk::{
     AttachmentRecord, CalendarRecord, DeskReads, DeskWrites, NotificationRecord, SupportLineRecord, TicketEvent,
     TicketFilter, TicketId, TicketRecord,
 };
-use parkops_app::ports::{Page, PageRequest};
+use parkops_app::ports::{PAGE_COUNT_CAP, Page, PageRequest};
+use parkops_domain::asset::AssetId;
 use parkops_domain::id::{OrgId, ParkId, UserId};
 use parkops_domain::sla::Pause;
 use parkops_domain::ticket::{
@@ -24,8 +25,8 @@ use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
 const TICKET_COLUMNS: &str = "id, park_id, number, kind, level, priority, domain, handling_mode, line, title, description, \
-    reporter_user_id, reporter_name, reporter_phone, enterprise_org_id, location, affected, assignee_user_id, state, \
-    state_since, waiting_on, closed_by, sla_version, response_target_ms, resolve_target_ms, coverage, response_due_at, \
+    reporter_user_id, reporter_name, reporter_phone, enterprise_org_id, location, affected, asset_id, assignee_user_id, \
+    state, state_since, waiting_on, closed_by, sla_version, response_target_ms, resolve_target_ms, coverage, response_due_at, \
     resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, resolve_warned, resolve_breached, \
     rating, rating_comment, created_by, created_at, updated_at";
 
@@ -78,6 +79,7 @@ fn ticket(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         enterprise_org_id: opt_id(row, "enterprise_org_id", |s| OrgId::parse(s).ok())?,
         location: text(row, "location")?,
         affected: text(row, "affected")?,
+        asset_id: opt_id(row, "asset_id", |s| AssetId::parse(s).ok())?,
         assignee_user_id: opt_id(row, "assignee_user_id", |s| UserId::parse(s).ok())?,
         state: state(row)?,
         sla_version: int(row, "sla_version")?,
@@ -162,6 +164,9 @@ fn ticket_where(sql: &mut Sql, f: &TicketFilter) {
     if let Some(t) = f.until {
         sql.push(" AND created_at < ").bind(t.as_millis());
     }
+    if let Some(a) = f.asset_id {
+        sql.push(" AND asset_id = ").bind(a.to_string());
+    }
 }
 
 fn event(row: &AnyRow) -> Result<TicketEvent, StoreError> {
@@ -220,8 +225,11 @@ impl DeskReads for Db {
     }
 
     async fn tickets(&self, filter: &TicketFilter, page: PageRequest) -> Result<Page<TicketRecord>, StoreError> {
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM ticket");
+        // The pager counts at most one row past the cap: an exact count of a million tickets
+        // costs more than the page itself (docs/benchmarks.md, figure 6).
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ticket");
         ticket_where(&mut count, filter);
+        count.push(" LIMIT ").bind(PAGE_COUNT_CAP + 1).push(") capped");
         let total = self.count(count).await?;
         let mut sql = select_tickets("");
         ticket_where(&mut sql, filter);
@@ -292,12 +300,6 @@ impl DeskReads for Db {
             None => Ok(None),
             Some(r) => Ok(Some((attachment(r)?, r.try_get::<Vec<u8>, _>("data").map_err(unavailable)?))),
         }
-    }
-
-    async fn count_tickets_since(&self, park: ParkId, day_start: Timestamp) -> Result<i64, StoreError> {
-        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM ticket WHERE park_id = ");
-        sql.bind(park.to_string()).push(" AND created_at >= ").bind(day_start.as_millis());
-        self.count(sql).await
     }
 
     async fn support_lines(&self, park: ParkId) -> Result<Vec<SupportLineRecord>, StoreError> {
@@ -392,6 +394,8 @@ fn bind_ticket_fields(sql: &mut Sql, t: &TicketRecord) {
         .push(", ")
         .bind(t.affected.clone())
         .push(", ")
+        .bind(t.asset_id.map(|a| a.to_string()))
+        .push(", ")
         .bind(t.assignee_user_id.map(|u| u.to_string()));
     sql.push(", ").bind(state).push(", ").bind(since).push(", ").bind(waiting_on).push(", ").bind(closed_by).push(", ");
     sql.bind(t.sla_version).push(", ").bind(t.response_target_ms).push(", ").bind(t.resolve_target_ms).push(", ");
@@ -406,12 +410,30 @@ fn bind_ticket_fields(sql: &mut Sql, t: &TicketRecord) {
 
 #[async_trait]
 impl DeskWrites for DbTx {
+    async fn next_ticket_number(&mut self, park: ParkId, day: &str, day_start: Timestamp) -> Result<i64, StoreError> {
+        let mut bump = Sql::new("UPDATE ticket_number SET last = last + 1 WHERE park_id = ");
+        bump.bind(park.to_string()).push(" AND day = ").bind(day.to_owned()).push(" RETURNING last");
+        if let Some(row) = bump.build().fetch_optional(&mut *self.tx).await.map_err(map_err)? {
+            return int(&row, "last");
+        }
+        // The day's first number: continue after tickets stored without the counter (data
+        // from before migration 0005, bulk loads).
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM ticket WHERE park_id = ");
+        count.bind(park.to_string()).push(" AND created_at >= ").bind(day_start.as_millis());
+        let row = count.build().fetch_one(&mut *self.tx).await.map_err(map_err)?;
+        let n = int(&row, "n")? + 1;
+        let mut insert = Sql::new("INSERT INTO ticket_number (park_id, day, last) VALUES (");
+        insert.bind(park.to_string()).push(", ").bind(day.to_owned()).push(", ").bind(n).push(")");
+        self.exec(insert).await?;
+        Ok(n)
+    }
+
     async fn insert_ticket(&mut self, t: &TicketRecord) -> Result<(), StoreError> {
         let mut sql = Sql::new(
             "INSERT INTO ticket (id, park_id, number, created_by, created_at, kind, level, priority, domain, handling_mode, line, \
              title, description, reporter_user_id, reporter_name, reporter_phone, enterprise_org_id, location, affected, \
-             assignee_user_id, state, state_since, waiting_on, closed_by, sla_version, response_target_ms, resolve_target_ms, \
-             coverage, response_due_at, resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, \
+             asset_id, assignee_user_id, state, state_since, waiting_on, closed_by, sla_version, response_target_ms, \
+             resolve_target_ms, coverage, response_due_at, resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, \
              resolve_warned, resolve_breached, rating, rating_comment, updated_at) VALUES (",
         );
         sql.bind(t.id.to_string()).push(", ").bind(t.park_id.to_string()).push(", ").bind(t.number.clone()).push(", ");
@@ -426,9 +448,9 @@ impl DeskWrites for DbTx {
         // `bind_ticket_fields`, so insert and update share one binding.
         let mut sql = Sql::new(
             "UPDATE ticket SET (kind, level, priority, domain, handling_mode, line, title, description, \
-             reporter_user_id, reporter_name, reporter_phone, enterprise_org_id, location, affected, assignee_user_id, state, \
-             state_since, waiting_on, closed_by, sla_version, response_target_ms, resolve_target_ms, coverage, response_due_at, \
-             resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, resolve_warned, resolve_breached, \
+             reporter_user_id, reporter_name, reporter_phone, enterprise_org_id, location, affected, asset_id, \
+             assignee_user_id, state, state_since, waiting_on, closed_by, sla_version, response_target_ms, resolve_target_ms, \
+             coverage, response_due_at, resolve_due_at, acknowledged_at, resolved_at, response_warned, response_breached, resolve_warned, resolve_breached, \
              rating, rating_comment, updated_at) = (",
         );
         bind_ticket_fields(&mut sql, t);
@@ -437,10 +459,14 @@ impl DeskWrites for DbTx {
     }
 
     async fn append_ticket_event(&mut self, e: &TicketEvent) -> Result<i64, StoreError> {
-        let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ticket_event WHERE ticket_id = ");
-        next.bind(e.ticket_id.to_string());
-        let row = next.build().fetch_one(&mut *self.tx).await.map_err(map_err)?;
-        let seq: i64 = int(&row, "n")?;
+        let seq = if e.seq > 0 {
+            e.seq
+        } else {
+            let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ticket_event WHERE ticket_id = ");
+            next.bind(e.ticket_id.to_string());
+            let row = next.build().fetch_one(&mut *self.tx).await.map_err(map_err)?;
+            int(&row, "n")?
+        };
         let mut sql =
             Sql::new("INSERT INTO ticket_event (ticket_id, seq, at, actor, kind, from_state, to_state, note) VALUES (");
         sql.bind(e.ticket_id.to_string())

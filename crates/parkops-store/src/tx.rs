@@ -32,12 +32,18 @@ impl DbTx {
         // First statement is a write: SQLite takes its write lock now (waiting on busy_timeout
         // for another process) and PostgreSQL locks the row until commit, so every writer on
         // this database, in any process, queues here and then reads the true chain head.
-        sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await.map_err(map_err)?;
-        let rows = sqlx::query("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let head = crate::read::head_of(rows.first())?;
+        // The same statement returns the chain head, which a trigger on `audit_event` keeps
+        // in this row (migration 0005).
+        let row =
+            sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1 RETURNING head_seq AS seq, head_hash AS hash")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let head = if crate::rows::int(&row, "seq")? == 0 {
+            crate::read::head_of(None)?
+        } else {
+            crate::read::head_of(Some(&row))?
+        };
         Ok(Self { tx, head, audited: false, _gate: gate })
     }
 

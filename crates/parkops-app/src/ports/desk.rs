@@ -2,6 +2,7 @@
 //! support lines, SLA policy versions, calendar schedules and the notification outbox.
 
 use async_trait::async_trait;
+use parkops_domain::asset::AssetId;
 use parkops_domain::id::{OrgId, ParkId, UserId};
 use parkops_domain::sla::Pause;
 use parkops_domain::ticket::{BusinessDomain, HandlingMode, Level, Priority, SupportLine, TicketKind, TicketState};
@@ -48,8 +49,10 @@ pub struct TicketRecord {
     pub enterprise_org_id: Option<OrgId>,
     /// Location (zone, site, point).
     pub location: String,
-    /// Affected system or asset (free text until the asset register exists).
+    /// Affected system or asset as the reporter named it.
     pub affected: String,
+    /// The CI of the asset register the ticket concerns, if known.
+    pub asset_id: Option<AssetId>,
     /// Person working on it.
     pub assignee_user_id: Option<UserId>,
     /// Lifecycle state.
@@ -210,6 +213,8 @@ pub struct TicketFilter {
     pub from: Option<Timestamp>,
     /// Opened until (exclusive).
     pub until: Option<Timestamp>,
+    /// Only tickets about this CI.
+    pub asset_id: Option<AssetId>,
 }
 
 /// Desk reads.
@@ -236,8 +241,6 @@ pub trait DeskReads: Send + Sync {
     async fn attachments(&self, id: TicketId) -> Result<Vec<AttachmentRecord>, StoreError>;
     /// An attachment's content.
     async fn attachment_data(&self, id: uuid::Uuid) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError>;
-    /// How many tickets a park opened on the day starting at `day_start` (for numbering).
-    async fn count_tickets_since(&self, park: ParkId, day_start: Timestamp) -> Result<i64, StoreError>;
     /// The support lines of a park.
     async fn support_lines(&self, park: ParkId) -> Result<Vec<SupportLineRecord>, StoreError>;
     /// The latest SLA policy version, as JSON.
@@ -253,11 +256,15 @@ pub trait DeskReads: Send + Sync {
 /// Desk writes (inside a [`super::Tx`], so each comes with its audit record).
 #[async_trait]
 pub trait DeskWrites: Send {
+    /// The next number of the park's China-time `day` (`YYYYMMDD`), counted from 1. The first
+    /// call of a day starts after the tickets already stored since `day_start`.
+    async fn next_ticket_number(&mut self, park: ParkId, day: &str, day_start: Timestamp) -> Result<i64, StoreError>;
     /// Adds a ticket.
     async fn insert_ticket(&mut self, t: &TicketRecord) -> Result<(), StoreError>;
     /// Replaces a ticket's mutable fields (state, assignment, due times, flags, rating …).
     async fn update_ticket(&mut self, t: &TicketRecord) -> Result<(), StoreError>;
-    /// Appends to a ticket's timeline (the seq is the next one).
+    /// Appends to a ticket's timeline: at `e.seq` when it is positive (a new ticket's first
+    /// entry is 1), else at the next one.
     async fn append_ticket_event(&mut self, e: &TicketEvent) -> Result<i64, StoreError>;
     /// Opens a pause.
     async fn start_pause(&mut self, id: TicketId, at: Timestamp) -> Result<(), StoreError>;

@@ -203,7 +203,17 @@ pub struct Page<T> {
     pub request: PageRequest,
 }
 
+/// Lists count matching rows up to this many; past it `total` is `PAGE_COUNT_CAP + 1` and
+/// pages show "10,000+" (an exact count of a large table costs more than the page itself).
+pub const PAGE_COUNT_CAP: i64 = 10_000;
+
 impl<T> Page<T> {
+    /// Whether `total` is only a lower bound (more rows matched than the lists count).
+    #[must_use]
+    pub const fn total_is_capped(&self) -> bool {
+        self.total > PAGE_COUNT_CAP
+    }
+
     /// Number of pages.
     #[must_use]
     pub fn pages(&self) -> i64 {

@@ -336,3 +336,61 @@ async fn reporters_do_not_see_the_desks_internal_entries() {
         assert_eq!(staff, vec!["created", "handover", "comment"]);
     }
 }
+
+#[tokio::test]
+async fn tickets_are_numbered_per_park_and_day_from_a_counter() {
+    for t in databases().await {
+        let d = desk(&t, WEDNESDAY_10H).await;
+        let park = d.app.store.parks().await.expect("parks")[0].id;
+        let day_start = Timestamp::from_millis(WEDNESDAY_10H - Duration::hours(10).num_milliseconds());
+        let before = d
+            .app
+            .store
+            .tickets(
+                &TicketFilter { park_id: Some(park), from: Some(day_start), ..TicketFilter::default() },
+                PageRequest::clamped(Some(1), Some(20)),
+            )
+            .await
+            .expect("today's tickets")
+            .total;
+        // The day's first counter value continues after the tickets already stored (the demo's).
+        let first = d.open("jb.ent01", "general").await;
+        let second = d.open("jb.ent02", "minor").await;
+        assert_eq!(first.number, format!("JB20261125{:04}", before + 1), "{:?}", t.engine);
+        assert_eq!(second.number, format!("JB20261125{:04}", before + 2));
+        // A new China-time day starts again at 1.
+        d.advance(Duration::days(1));
+        assert_eq!(d.open("jb.ent01", "general").await.number, "JB202611260001");
+        // The timeline of a new ticket starts at entry 1.
+        let events = d.app.store.ticket_events(second.id).await.expect("events");
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_asset_code_is_refused_and_nothing_is_stored() {
+    for t in databases().await {
+        let d = desk(&t, WEDNESDAY_10H).await;
+        let c = d.caller("jb.op01").await;
+        let before = ticket_total(&d).await;
+        let input = NewTicket {
+            kind: "fault_report".into(),
+            level: "general".into(),
+            domain: "closed_area".into(),
+            title: "摄像机黑屏".into(),
+            asset_code: "JB-NO-SUCH-CI".into(),
+            ..NewTicket::default()
+        };
+        match d.app.open_ticket(&c, input).await {
+            Err(AppError::Invalid(errors)) => {
+                assert!(errors.iter().any(|e| e.field == "asset_code"), "{errors:?} {:?}", t.engine);
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(ticket_total(&d).await, before);
+    }
+}
+
+async fn ticket_total(d: &Desk) -> i64 {
+    d.app.store.tickets(&TicketFilter::default(), PageRequest::clamped(Some(1), Some(20))).await.expect("count").total
+}

@@ -73,5 +73,11 @@ pub fn user_json(u: &UserRecord) -> Value {
 
 /// A page of items as JSON.
 pub fn page_json<T>(p: &Page<T>, item: impl Fn(&T) -> Value) -> Value {
-    json!({ "items": p.items.iter().map(item).collect::<Vec<_>>(), "total": p.total, "page": p.request.page, "per_page": p.request.per_page })
+    json!({
+        "items": p.items.iter().map(item).collect::<Vec<_>>(),
+        "total": p.total,
+        "total_capped": p.total_is_capped(),
+        "page": p.request.page,
+        "per_page": p.request.per_page,
+    })
 }

@@ -39,6 +39,7 @@ pub fn ticket_json(t: &TicketRecord) -> Value {
         "title": t.title, "description": t.description,
         "reporter_user_id": t.reporter_user_id.map(|u| u.to_string()), "reporter_name": t.reporter_name,
         "enterprise_org_id": t.enterprise_org_id.map(|o| o.to_string()), "location": t.location, "affected": t.affected,
+        "asset_id": t.asset_id.map(|a| a.to_string()),
         "assignee_user_id": t.assignee_user_id.map(|u| u.to_string()), "sla_version": t.sla_version,
         "coverage": t.coverage, "response_due_at": time(t.response_due_at), "resolve_due_at": time(t.resolve_due_at),
         "acknowledged_at": time(t.acknowledged_at), "resolved_at": time(t.resolved_at),
@@ -94,6 +95,7 @@ pub struct ListParams {
     q: Option<String>,
     from: Option<String>,
     until: Option<String>,
+    asset: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
@@ -111,6 +113,7 @@ impl ListParams {
             q: self.q.clone(),
             from: self.from.clone(),
             until: self.until.clone(),
+            asset: self.asset.clone(),
             page: self.page,
             ok: None,
         }
@@ -146,6 +149,8 @@ pub struct CreateBody {
     #[serde(default)]
     affected: String,
     #[serde(default)]
+    asset_code: String,
+    #[serde(default)]
     enterprise_org_id: String,
     #[serde(default)]
     reporter_name: String,
@@ -168,6 +173,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Body(b): Body<Creat
         enterprise_org_id: b.enterprise_org_id,
         location: b.location,
         affected: b.affected,
+        asset_code: b.asset_code,
     };
     match state.app.open_ticket(&ctx.caller, input).await {
         Ok(t) => created(ticket_json(&t)),

@@ -131,6 +131,8 @@ pub struct ListQuery {
     pub(crate) q: Option<String>,
     pub(crate) from: Option<String>,
     pub(crate) until: Option<String>,
+    /// Only tickets about this CI (its id).
+    pub(crate) asset: Option<String>,
     pub(crate) page: Option<i64>,
     pub(crate) ok: Option<String>,
 }
@@ -166,6 +168,7 @@ impl ListQuery {
             text: (!text.is_empty()).then_some(text),
             from: self.from.as_deref().and_then(super::audit::day_start),
             until: self.until.as_deref().and_then(super::audit::day_start).map(|t| t.plus(chrono::Duration::days(1))),
+            asset_id: self.asset.as_deref().and_then(|a| parkops_domain::asset::AssetId::parse(a).ok()),
             ..TicketFilter::default()
         }
     }
@@ -183,6 +186,7 @@ impl ListQuery {
             ("q", Self::s(self.q.as_ref())),
             ("from", Self::s(self.from.as_ref())),
             ("until", Self::s(self.until.as_ref())),
+            ("asset", Self::s(self.asset.as_ref())),
         ]
     }
 }
@@ -324,7 +328,7 @@ struct NewPage {
     staff: bool,
 }
 
-const NEW_FIELDS: [&str; 11] = [
+const NEW_FIELDS: [&str; 12] = [
     "kind",
     "level",
     "domain",
@@ -333,6 +337,7 @@ const NEW_FIELDS: [&str; 11] = [
     "description",
     "location",
     "affected",
+    "asset_code",
     "enterprise_org_id",
     "reporter_name",
     "reporter_phone",
@@ -395,6 +400,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, form: FormData) -> 
         enterprise_org_id: g("enterprise_org_id"),
         location: g("location"),
         affected: g("affected"),
+        asset_code: g("asset_code"),
     };
     match state.app.open_ticket(&ctx.caller, input).await {
         Ok(t) => see_other(&format!("/desk/tickets/{}?ok=ticket_opened", t.id)),
@@ -468,6 +474,8 @@ pub struct TicketView {
     enterprise: String,
     location: String,
     affected: String,
+    /// The linked CI's id, when the caller may open the register.
+    asset_id: String,
     created: String,
     created_by: String,
     sla_version: i64,
@@ -627,6 +635,11 @@ async fn ticket_page(
         enterprise,
         location: t.location.clone(),
         affected: t.affected.clone(),
+        asset_id: t
+            .asset_id
+            .filter(|_| ctx.caller.principal.as_ref().is_some_and(|p| p.has(Capability::AssetView)))
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         created: t.created_at.display_cst(),
         created_by: t.created_by.clone(),
         sla_version: t.sla_version,

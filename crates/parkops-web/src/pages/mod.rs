@@ -145,7 +145,7 @@ fn nav(i: &I18n, p: &Principal, section: &str, unread: usize) -> Vec<NavGroup> {
     let item = |key: &str, href: &'static str, enabled: bool| NavItem {
         label: i.t(key),
         href,
-        active: section == href,
+        active: href.split('?').next() == Some(section),
         enabled,
         badge: String::new(),
     };
@@ -157,7 +157,9 @@ fn nav(i: &I18n, p: &Principal, section: &str, unread: usize) -> Vec<NavGroup> {
     groups.push(NavGroup { label: i.t("nav-group-work"), items: main });
     let mut desk = Vec::new();
     if p.has(Capability::TicketView) {
-        desk.push(item("nav-desk-queue", "/desk", true));
+        // The queue people work from: open tickets, nearest due first (the full history is one
+        // filter away; docs/benchmarks.md figure 6).
+        desk.push(item("nav-desk-queue", "/desk?state=open", true));
     }
     if p.has(Capability::TicketReport) {
         desk.push(item("nav-desk-new", "/desk/new", true));
@@ -298,8 +300,10 @@ pub struct Pager {
     pub page: i64,
     /// Number of pages.
     pub pages: i64,
-    /// Total rows.
+    /// Total rows (the cap when more matched).
     pub total: i64,
+    /// Whether more rows matched than the lists count (shown as "10000+").
+    pub capped: bool,
     /// Query string without `page` (already encoded), ending in `&` when non-empty.
     pub query: String,
 }
@@ -318,7 +322,9 @@ impl Pager {
         if !query.is_empty() {
             query.push('&');
         }
-        Self { page: page.request.page, pages: page.pages(), total: page.total, query }
+        let capped = page.total_is_capped();
+        let total = if capped { parkops_app::ports::PAGE_COUNT_CAP } else { page.total };
+        Self { page: page.request.page, pages: page.pages(), total, capped, query }
     }
 
     /// Whether there is a previous page.
