@@ -220,26 +220,31 @@ async fn measure(args: &CreateArgs, bin: &Path, dir: &Path, url: Option<&str>) -
     Ok(Run { outcomes, wall, before, after, warmed, server_cpu, bench_cpu, store, numbering })
 }
 
-/// Times (median of 5) and explains, on the data just written, the statement that numbers a
-/// new ticket: `DeskReads::count_tickets_since` — `COUNT(*)` of the park's tickets since the
-/// start of the day (China time), run once per new ticket while the write transaction holds
-/// the writer gate.
+/// Checks, on the data just written, that numbering kept one counter row per park and day
+/// (migration 0005) whose value is the day's highest number, and explains the statement that
+/// bumps it once per new ticket while the write transaction holds the writer gate.
 async fn numbering_probe(dir: &Path, url: Option<&str>) -> anyhow::Result<Vec<String>> {
     let db_url =
         url.map_or_else(|| DatabaseUrl::Sqlite(dir.join("parkops.db")), |u| DatabaseUrl::Postgres(u.to_owned()));
     let db = Db::connect(&db_url).await?;
-    let park: String = sqlx::query("SELECT id FROM park ORDER BY created_at").fetch_one(db.pool()).await?.try_get(0)?;
-    // Midnight in China (UTC+8), as `open_ticket` computes it.
-    const DAY: i64 = 86_400_000;
-    const CST: i64 = 8 * 3_600_000;
-    let day_start = (crate::fixture::now().as_millis() + CST).div_euclid(DAY) * DAY - CST;
-    let sql = format!("SELECT COUNT(*) AS n FROM ticket WHERE park_id = $1 AND created_at >= {day_start}");
+    let rows =
+        sqlx::query("SELECT park_id, day, last FROM ticket_number ORDER BY day DESC").fetch_all(db.pool()).await?;
+    let Some(row) = rows.first() else { anyhow::bail!("no ticket_number row after the run") };
+    let (park, day, last): (String, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let like = format!("%{day}%");
+    let numbered: i64 = sqlx::query("SELECT COUNT(*) FROM ticket WHERE park_id = $1 AND number LIKE $2")
+        .bind(park.clone())
+        .bind(like)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    anyhow::ensure!(numbered == last, "counter {last} but {numbered} tickets numbered on {day}");
+    let sql = format!("UPDATE ticket_number SET last = last WHERE park_id = $1 AND day = '{day}' RETURNING last");
     let binds = [park];
-    let (time, n) = crate::queue::time_query(&db, &sql, &binds, 5).await?;
     let mut out = vec![format!(
-        "numbering statement (COUNT(*) of today's tickets, once per new ticket inside the write transaction): \
-         {n} rows counted in {} ms (median of 5, after the run, no other load); plan:",
-        crate::report::ms(time)
+        "numbering: counter row of {day} at {last} = tickets numbered that day ({} counter rows); the bump \
+         statement (once per new ticket inside the write transaction) plan:",
+        rows.len()
     )];
     out.extend(crate::queue::explain(&db, &sql, &binds).await?.into_iter().map(|l| format!("  {l}")));
     db.pool().close().await;
