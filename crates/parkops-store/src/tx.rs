@@ -15,14 +15,16 @@ use parkops_domain::session::LoginFailures;
 use parkops_domain::time::Timestamp;
 use sqlx::Any;
 
-use crate::{Db, Sql, map_err};
+use crate::{Backend, Db, Sql, map_err};
 
 /// A write transaction holding the writer gate, with the chain head read inside it.
 pub(crate) struct DbTx {
     pub(crate) tx: sqlx::Transaction<'static, Any>,
     head: (i64, Hash),
     audited: bool,
-    _gate: tokio::sync::OwnedMutexGuard<()>,
+    gate: tokio::sync::OwnedMutexGuard<()>,
+    /// PostgreSQL: the pool on which `commit` waits for durability after releasing the gate.
+    flush_on: Option<sqlx::AnyPool>,
 }
 
 impl DbTx {
@@ -34,17 +36,28 @@ impl DbTx {
         // this database, in any process, queues here and then reads the true chain head.
         // The same statement returns the chain head, which a trigger on `audit_event` keeps
         // in this row (migration 0005).
-        let row =
-            sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1 RETURNING head_seq AS seq, head_hash AS hash")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        //
+        // On PostgreSQL the same statement also makes this transaction's commit asynchronous
+        // (`set_config(…, true)` is `SET LOCAL`): the commit releases the row lock without
+        // waiting for the WAL flush, and `commit` waits for durability after the gate is open
+        // again (ADR 0011), so the next writer does not queue behind this one's fsync.
+        let lock = match db.backend() {
+            Backend::Sqlite => {
+                "UPDATE write_lock SET n = n + 1 WHERE id = 1 RETURNING head_seq AS seq, head_hash AS hash"
+            }
+            Backend::Postgres => {
+                "UPDATE write_lock SET n = n + 1 WHERE id = 1 AND set_config('synchronous_commit', 'off', true) = 'off' \
+                 RETURNING head_seq AS seq, head_hash AS hash"
+            }
+        };
+        let row = sqlx::query(lock).fetch_one(&mut *tx).await.map_err(map_err)?;
         let head = if crate::rows::int(&row, "seq")? == 0 {
             crate::read::head_of(None)?
         } else {
             crate::read::head_of(Some(&row))?
         };
-        Ok(Self { tx, head, audited: false, _gate: gate })
+        let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
+        Ok(Self { tx, head, audited: false, gate, flush_on })
     }
 
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
@@ -124,7 +137,21 @@ impl Tx for DbTx {
             self.tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
         }
-        self.tx.commit().await.map_err(map_err)
+        let Self { tx, gate, flush_on, .. } = *self;
+        tx.commit().await.map_err(map_err)?;
+        drop(gate);
+        if let Some(pool) = flush_on {
+            // Durability barrier: a transactional WAL message takes a transaction id and writes
+            // WAL, so its autocommit is synchronous and flushes the WAL up to its commit record,
+            // which lies after ours. (A bare `txid_current()` would not do: a transaction that
+            // wrote no WAL of its own commits without a flush.) Concurrent barriers share
+            // PostgreSQL's flushes (group commit). Nothing is acknowledged before this returns.
+            sqlx::query("SELECT pg_logical_emit_message(true, 'parkops.flush', '')::text AS lsn")
+                .execute(&pool)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
     }
 
     async fn insert_park(&mut self, park: &Park, now: Timestamp) -> Result<(), StoreError> {
