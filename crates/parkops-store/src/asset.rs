@@ -459,7 +459,7 @@ impl AssetStorage for Db {
 
 impl DbTx {
     async fn fetch_int(&mut self, sql: Sql, column: &'static str) -> Result<i64, StoreError> {
-        let row = sql.build().fetch_one(&mut *self.tx).await.map_err(map_err)?;
+        let row = sql.build().fetch_one(self.conn()?).await.map_err(map_err)?;
         int(&row, column)
     }
 }

@@ -75,6 +75,9 @@ impl DatabaseUrl {
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// Connections for write transactions only, so the writer holding the gate never queues
+    /// for a connection behind the readers of every request in flight.
+    writer_pool: AnyPool,
     backend: Backend,
     /// Serialises write transactions inside this process (the `write_lock` row does it across processes).
     writer: Arc<tokio::sync::Mutex<()>>,
@@ -126,25 +129,27 @@ impl Db {
             }
             DatabaseUrl::Postgres(u) => (u.clone(), Backend::Postgres, 16),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    if conn.backend_name() == "SQLite" {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&text)
-            .await
-            .map_err(unavailable)?;
-        Ok(Self { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        let options = |max: u32| {
+            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(10)).after_connect(
+                |conn, _meta| {
+                    Box::pin(async move {
+                        if conn.backend_name() == "SQLite" {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                },
+            )
+        };
+        let pool = options(max).connect(&text).await.map_err(unavailable)?;
+        // Writers are serialised by the gate: one connection is in use at a time, a second one
+        // stands by while the first is being returned. Opened on first use.
+        let writer_pool = options(2).connect_lazy(&text).map_err(unavailable)?;
+        Ok(Self { pool, writer_pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// Applies pending migrations of this backend. Applied migrations are never edited.

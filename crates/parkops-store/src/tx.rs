@@ -18,19 +18,39 @@ use sqlx::Any;
 use crate::{Backend, Db, Sql, map_err};
 
 /// A write transaction holding the writer gate, with the chain head read inside it.
+///
+/// Dropped without `commit` (a use case's error path), it rolls back at once in a task of its
+/// own and only then opens the gate. sqlx alone would roll back when the connection is next
+/// used; until then PostgreSQL keeps the transaction's locks — the `write_lock` row among them —
+/// and the next writer would wait on them.
 pub(crate) struct DbTx {
-    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    /// `None` once committed or rolled back.
+    tx: Option<sqlx::Transaction<'static, Any>>,
     head: (i64, Hash),
     audited: bool,
-    gate: tokio::sync::OwnedMutexGuard<()>,
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// PostgreSQL: the pool on which `commit` waits for durability after releasing the gate.
     flush_on: Option<sqlx::AnyPool>,
+}
+
+impl Drop for DbTx {
+    fn drop(&mut self) {
+        let (Some(tx), gate) = (self.tx.take(), self.gate.take()) else { return };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
+                }
+                drop(gate);
+            });
+        }
+    }
 }
 
 impl DbTx {
     pub(crate) async fn begin(db: &Db) -> Result<Self, StoreError> {
         let gate = db.writer.clone().lock_owned().await;
-        let mut tx = db.pool.begin().await.map_err(map_err)?;
+        let mut tx = db.writer_pool.begin().await.map_err(map_err)?;
         // First statement is a write: SQLite takes its write lock now (waiting on busy_timeout
         // for another process) and PostgreSQL locks the row until commit, so every writer on
         // this database, in any process, queues here and then reads the true chain head.
@@ -57,11 +77,16 @@ impl DbTx {
             crate::read::head_of(Some(&row))?
         };
         let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
-        Ok(Self { tx, head, audited: false, gate, flush_on })
+        Ok(Self { tx: Some(tx), head, audited: false, gate: Some(gate), flush_on })
+    }
+
+    /// The transaction's connection.
+    pub(crate) fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
+        self.tx.as_deref_mut().ok_or_else(|| crate::unavailable(std::io::Error::other("transaction already ended")))
     }
 
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
-        sql.build().execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
+        sql.build().execute(self.conn()?).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
     pub(crate) async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
@@ -130,17 +155,16 @@ impl Tx for DbTx {
         Ok(rec)
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
         if !self.audited {
-            // Roll back now: a dropped transaction is only rolled back when its connection is
-            // next used, and until then PostgreSQL holds its locks.
-            self.tx.rollback().await.map_err(map_err)?;
+            // Roll back now (and refuse): the caller forgot the audit record.
+            tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
         }
-        let Self { tx, gate, flush_on, .. } = *self;
         tx.commit().await.map_err(map_err)?;
-        drop(gate);
-        if let Some(pool) = flush_on {
+        drop(self.gate.take());
+        if let Some(pool) = self.flush_on.take() {
             // Durability barrier: a transactional WAL message takes a transaction id and writes
             // WAL, so its autocommit is synchronous and flushes the WAL up to its commit record,
             // which lies after ours. (A bare `txid_current()` would not do: a transaction that

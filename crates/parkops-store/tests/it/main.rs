@@ -78,6 +78,32 @@ async fn sqlite_runs_durable() {
     assert_eq!(d["journal_mode_wal"], 1);
 }
 
+/// A write transaction dropped without commit (a use case's error path) rolls back before the
+/// next writer gets the gate: it must not leave its locks (the `write_lock` row, SQLite's write
+/// lock) on a pooled connection until that connection happens to be used again.
+#[tokio::test]
+async fn an_abandoned_write_transaction_rolls_back_before_the_next_writer() {
+    for t in databases().await {
+        let db = open(&t).await;
+        let app = app(&db);
+        let (before, _) = app.store.audit_head().await.expect("head");
+        for round in 0..3 {
+            let mut tx = app.store.begin().await.expect("begin");
+            let e =
+                Caller::command_line().entry("test.abandoned", "t", &round.to_string(), Outcome::Success, "{}".into());
+            tx.audit(e, app.clock.now()).await.expect("append");
+            drop(tx);
+        }
+        let mut tx = app.store.begin().await.expect("the next writer gets the gate");
+        let e = Caller::command_line().entry("test.kept", "t", "1", Outcome::Success, "{}".into());
+        tx.audit(e, app.clock.now()).await.expect("append");
+        tx.commit().await.expect("commit");
+        let (after, _) = app.store.audit_head().await.expect("head");
+        assert_eq!(after, before + 1, "{:?}: only the committed record is in the chain", t.engine);
+        assert_eq!(verify(&app).await, Ok(()));
+    }
+}
+
 /// PostgreSQL commits writes asynchronously inside the writer gate and waits for the WAL flush
 /// after it (ADR 0011): when a commit returns, the WAL is on disk past it.
 #[tokio::test]
