@@ -7,6 +7,8 @@
 //! leaves 127.0.0.1. This crate is a tool, not a library: nothing depends on it.
 
 mod append;
+// Asset register figures 7–9 (issue 4).
+mod assets;
 mod create;
 mod fixture;
 mod login;
@@ -46,6 +48,8 @@ enum Command {
     CreateTicket(create::CreateArgs),
     /// The ticket queue page and API at a million tickets.
     Queue(queue::QueueArgs),
+    /// Asset register: import of 100,000 CIs, two-hop impact on 10,000, the list at 100,000.
+    Assets(assets::AssetsArgs),
 }
 
 #[tokio::main]
@@ -57,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
         Command::IdleMemory(args) => memory::run(args).await,
         Command::CreateTicket(args) => create::run(args).await,
         Command::Queue(args) => queue::run(args).await,
+        Command::Assets(args) => assets::run(args).await,
     }
 }
 

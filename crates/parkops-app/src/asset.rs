@@ -25,6 +25,7 @@ use parkops_domain::ticket::BusinessDomain;
 use parkops_domain::time::Timestamp;
 use serde_json::{Value, json};
 
+pub mod read;
 mod sheet;
 
 pub use sheet::{
@@ -32,8 +33,8 @@ pub use sheet::{
 };
 
 use crate::ports::asset::{
-    AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetReads, AssetRecord, AssetWrites, LocationPath,
-    LocationRecord, RelationRecord, SparePartRecord, StockMovementRecord, StockReason,
+    AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetReads, AssetRecord, AssetSort, AssetWrites,
+    LocationPath, LocationRecord, RelationRecord, SparePartRecord, StockMovementRecord, StockReason,
 };
 use crate::ports::{self, OrgFilter, Page, PageRequest};
 use crate::{App, AppError, Caller, FieldError, StoreError};
@@ -74,8 +75,10 @@ pub trait AssetStorage: AssetReads + Send + Sync {
     async fn begin_assets(&self) -> Result<Box<Self::Tx>, StoreError>;
 }
 
+// For every object lifetime, not only `'static`: the futures of web handlers are checked for
+// `Send` over erased lifetimes, and a `'static`-only impl is "not general enough" there.
 #[async_trait]
-impl AssetStorage for dyn ports::Store {
+impl<'s> AssetStorage for dyn ports::Store + 's {
     type Tx = dyn ports::Tx;
 
     async fn begin_assets(&self) -> Result<Box<dyn ports::Tx>, StoreError> {
@@ -188,6 +191,10 @@ pub struct AssetQuery {
     pub criticality: String,
     /// Text in code or name.
     pub text: String,
+    /// `true` or `false` (also 是/否): only CIs that do or do not hold sensitive data.
+    pub sensitive: String,
+    /// Order (`code`, `name`, `class`, `state`, `updated`); empty for by code.
+    pub sort: String,
 }
 
 /// One page of the list, with facet counts and display names for the ids in them.
@@ -1042,6 +1049,20 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         };
         let zone = loc(&q.zone, "zone");
         let site = loc(&q.site, "site");
+        let sensitive = match q.sensitive.trim() {
+            "" => None,
+            v => asset::parse_bool(v).or_else(|| {
+                errors.push(FieldError::new("sensitive", "err-asset-sensitive"));
+                None
+            }),
+        };
+        let sort = match q.sort.trim() {
+            "" => AssetSort::default(),
+            v => AssetSort::parse(v).unwrap_or_else(|| {
+                errors.push(FieldError::new("sort", "err-asset-sort"));
+                AssetSort::default()
+            }),
+        };
         let text = q.text.trim();
         if text.chars().count() > NAME_MAX {
             errors.push(FieldError::new("text", "err-too-long").arg("max", NAME_MAX));
@@ -1061,6 +1082,8 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             criticality,
             org_scope,
             text: (!text.is_empty()).then(|| text.to_owned()),
+            sensitive,
+            sort,
         })
     }
 

@@ -36,7 +36,7 @@ const SUPPLIERS: [(&str, &str, OrgType); 9] = [
 ];
 
 /// 48 enterprises: 20 production, 12 storage, 6 logistics, 10 service (domain.md §4.1).
-const ENTERPRISE_STEMS: [&str; 48] = [
+pub(crate) const ENTERPRISE_STEMS: [&str; 48] = [
     "恒力", "华泰", "瑞丰", "金江", "远东", "新奥", "永盛", "海晟", "宏达", "中泽", "晨光", "鑫源", "天和", "万华",
     "博源", "安泰", "立信", "嘉禾", "润邦", "联合", "长江", "江海", "顺达", "东港", "安储", "鼎盛", "汇通", "兴业",
     "宝丰", "通港", "广源", "信诚", "捷运", "畅达", "安行", "速通", "通衢", "远航", "康源", "绿洲", "明德", "创新",
@@ -53,7 +53,7 @@ fn person(i: usize) -> String {
     format!("{}{}", SURNAMES[i % SURNAMES.len()], GIVEN[(i * 7 + i / SURNAMES.len()) % GIVEN.len()])
 }
 
-fn enterprise_kind(i: usize) -> &'static str {
+pub(crate) fn enterprise_kind(i: usize) -> &'static str {
     match i {
         0..20 => "化工有限公司",
         20..32 => "仓储有限公司",
@@ -163,7 +163,8 @@ impl App {
     }
 
     /// Loads the demo park in one transaction, unless it is present, then its service desk
-    /// ([`App::load_demo_desk`]). Returns whether it loaded.
+    /// ([`App::load_demo_desk`]) and its asset register ([`App::load_demo_assets`]). Returns
+    /// whether it loaded.
     ///
     /// # Errors
     /// [`AppError::Unavailable`].
@@ -321,7 +322,25 @@ impl App {
         }
         tx.commit().await?;
         self.load_demo_desk(&caller, park.id).await?;
+        // Asset register (issue 4): the CIs of domain.md §4.2.
+        self.load_demo_assets(&caller, park.id).await?;
         Ok(true)
+    }
+
+    /// Loads the demo park's record history (issue 4), unless present: calibration records
+    /// from the CIs' verification attributes ([`App::load_demo_calibrations`]), then the demo
+    /// plans as of 90 days ago and the 90 days of inspection results since, through the
+    /// schedules' use cases ([`App::load_demo_schedule_history`]). `parkops demo` and
+    /// `serve --demo` run it after [`App::load_demo`]; tests that need the history call it,
+    /// the others keep a demo without plans (and a second of loading less each).
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`]; [`AppError::NotFound`] without the demo park.
+    pub async fn load_demo_history(&self, caller: &Caller) -> Result<(), AppError> {
+        let park =
+            self.store.parks().await?.into_iter().find(|p| p.code == DEMO_PARK_CODE).ok_or(AppError::NotFound)?;
+        self.load_demo_calibrations(caller, park.id).await?;
+        self.load_demo_schedule_history(caller, park.id).await
     }
 }
 

@@ -543,7 +543,6 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Unavailable`]; [`AppError::NotFound`] for an unknown park.
-    #[allow(dead_code, reason = "the schedules' failed items call it; they land with issue 4")]
     pub(crate) async fn open_ticket_in(
         &self,
         tx: &mut dyn Tx,

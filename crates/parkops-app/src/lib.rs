@@ -11,15 +11,21 @@
 pub mod asset;
 pub mod audit;
 pub mod auth;
+// Calibration register (R-9.1.1d).
+pub mod calibration;
 pub mod clock;
 pub mod demo;
 pub mod demo_desk;
+// Asset register demo (issue 4).
+pub mod demo_asset;
 pub mod desk;
 mod error;
 pub mod jobdesc;
 pub mod notify;
 pub mod org;
 pub mod ports;
+// Inspections, maintenance and calibration by plan (issue #4).
+pub mod schedule;
 pub mod secret;
 pub mod settings;
 pub mod user;

@@ -153,11 +153,23 @@ pub enum Capability {
     /// Keep the register: create and edit CIs, lifecycle events, relations, imports, stock
     /// movements; with park scope also locations and the class schema.
     AssetManage,
+    // Calibration register (R-9.1.1d).
+    /// Record calibrations and their corrections and attach certificates (on the CIs in
+    /// reach: the whole park, or those one's organisation owns or maintains).
+    CalibrationRecord,
+    // Inspections, maintenance and calibration by plan (R-9.1.1a).
+    /// Read inspection standards, plans, tasks, results and the calendar of due work (the
+    /// whole park, or the tasks of one's organisation and of the CIs it owns or maintains).
+    InspectionView,
+    /// Work tasks: start them and record results and corrections, item by item.
+    InspectionRecord,
+    /// Keep standards and plans, generate due tasks, assign and cancel tasks.
+    PlanManage,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 24] = [
         Self::DashboardView,
         Self::OrgView,
         Self::OrgManage,
@@ -178,6 +190,12 @@ impl Capability {
         Self::TicketManage,
         Self::AssetView,
         Self::AssetManage,
+        // Calibration register (R-9.1.1d).
+        Self::CalibrationRecord,
+        // Inspections, maintenance and calibration by plan.
+        Self::InspectionView,
+        Self::InspectionRecord,
+        Self::PlanManage,
     ];
 
     /// Stable code, used in the OpenAPI document and resource files.
@@ -204,6 +222,10 @@ impl Capability {
             Self::TicketManage => "ticket.manage",
             Self::AssetView => "asset.view",
             Self::AssetManage => "asset.manage",
+            Self::CalibrationRecord => "calibration.record",
+            Self::InspectionView => "inspection.view",
+            Self::InspectionRecord => "inspection.record",
+            Self::PlanManage => "plan.manage",
         }
     }
 }
@@ -270,6 +292,10 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::TicketManage, reach),
             (C::AssetView, reach),
             (C::AssetManage, reach),
+            (C::CalibrationRecord, reach),
+            (C::InspectionView, reach),
+            (C::InspectionRecord, reach),
+            (C::PlanManage, reach),
         ],
         // Technicians keep the asset register; operators on duty read it.
         Post::Technician | Post::Operator => {
@@ -282,9 +308,13 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
                 (C::TicketView, reach),
                 (C::TicketWork, reach),
                 (C::AssetView, reach),
+                // Technicians and operators on duty do the inspections.
+                (C::InspectionView, reach),
+                (C::InspectionRecord, reach),
             ];
             if post == Post::Technician {
                 g.push((C::AssetManage, reach));
+                g.push((C::CalibrationRecord, reach));
             }
             g
         }
@@ -297,6 +327,8 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::TicketReport, Own),
             (C::TicketView, Park),
             (C::AssetView, Park),
+            // Supervisors read inspection records and record none.
+            (C::InspectionView, Park),
         ],
         // Supplier staff see and work the tickets assigned to their own organisation.
         Post::SupplierEngineer => vec![
@@ -307,6 +339,11 @@ pub fn grants(org_type: OrgType, post: Post) -> Vec<(Capability, Scope)> {
             (C::TicketView, Own),
             (C::TicketWork, Own),
             (C::AssetView, Own),
+            // Suppliers and metrology contractors calibrate the CIs they maintain.
+            (C::CalibrationRecord, Own),
+            // Supplier engineers inspect what their organisation is assigned or maintains.
+            (C::InspectionView, Own),
+            (C::InspectionRecord, Own),
         ],
         Post::Reporter => vec![(C::DashboardView, Own), (C::TicketReport, Own)],
     }
@@ -551,6 +588,25 @@ mod tests {
         for post in [Post::Reporter, Post::SystemAdmin, Post::SecurityAdmin, Post::AuditAdmin] {
             let p = principal(OrgType::UsingUnit, &[post]);
             assert!(!p.has(Capability::AssetView), "{post:?}");
+        }
+    }
+
+    #[test]
+    fn inspection_rights_follow_posts() {
+        let manager = principal(OrgType::ServiceOrganisation, &[Post::Manager]);
+        assert_eq!(manager.scope_of(Capability::PlanManage), Some(Scope::Park));
+        for post in [Post::Technician, Post::Operator] {
+            let p = principal(OrgType::ServiceOrganisation, &[post]);
+            assert_eq!(p.scope_of(Capability::InspectionRecord), Some(Scope::Park), "{post:?}");
+            assert!(!p.has(Capability::PlanManage), "{post:?}");
+        }
+        let vendor = principal(OrgType::ProductVendor, &[Post::SupplierEngineer]);
+        assert_eq!(vendor.scope_of(Capability::InspectionRecord), Some(Scope::OwnOrganisation));
+        let sup = principal(OrgType::SupervisingDepartment, &[Post::Supervisor]);
+        assert!(sup.has(Capability::InspectionView) && !sup.has(Capability::InspectionRecord));
+        for post in [Post::Reporter, Post::SystemAdmin, Post::SecurityAdmin, Post::AuditAdmin] {
+            let p = principal(OrgType::UsingUnit, &[post]);
+            assert!(!p.has(Capability::InspectionView), "{post:?}");
         }
     }
 

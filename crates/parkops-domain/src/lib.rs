@@ -12,11 +12,14 @@ pub mod access;
 pub mod asset;
 pub mod audit;
 pub mod calendar;
+pub mod calibration;
 pub mod id;
 pub mod notify;
 pub mod org;
 pub mod password;
 pub mod recurrence;
+// Inspections, maintenance and calibration by plan (issue #4).
+pub mod schedule;
 pub mod session;
 pub mod sla;
 pub mod ticket;

@@ -38,6 +38,14 @@ pub enum Job {
     /// Sends queued notifications through their channels within each platform's rate limit,
     /// as digests when throttled, retrying with backoff.
     DeliverNotifications,
+    // Inspections, maintenance and calibration by plan (issue #4).
+    /// Generates the due tasks of every active plan (idempotent: one task per plan, CI and
+    /// due date), then marks late tasks overdue and escalates them, once each (R-9.1.1a).
+    RunSchedules,
+    // Calibration register (R-9.1.1d).
+    /// Reminds the owners of CIs whose calibration falls due within 30 days or is overdue
+    /// (or never happened), once per CI, reminder and due date (daily by default).
+    RemindCalibrations,
 }
 
 /// What a job run did, for the log.
@@ -78,6 +86,24 @@ pub enum JobOutcome {
         /// Deliveries given up.
         failed: u32,
     },
+    /// Plans generated their due tasks and late tasks were watched.
+    SchedulesRun {
+        /// Tasks created.
+        created: u64,
+        /// Tasks marked overdue.
+        overdue: u32,
+        /// Tasks escalated.
+        escalated: u32,
+    },
+    /// Owners of CIs falling due or overdue for calibration were reminded.
+    CalibrationsReminded {
+        /// CIs reported overdue (or never calibrated).
+        overdue: u32,
+        /// CIs reported due soon.
+        due_soon: u32,
+        /// Notifications written.
+        notifications: u32,
+    },
 }
 
 impl JobOutcome {
@@ -90,6 +116,8 @@ impl JobOutcome {
                 | Self::SlaWatched { warnings: 0, breaches: 0 }
                 | Self::TicketsAutoClosed { closed: 0 }
                 | Self::NotificationsDelivered { sent: 0, digests: 0, retrying: 0, failed: 0 }
+                | Self::SchedulesRun { created: 0, overdue: 0, escalated: 0 }
+                | Self::CalibrationsReminded { overdue: 0, due_soon: 0, notifications: 0 }
         )
     }
 }
@@ -107,6 +135,10 @@ pub struct JobIntervals {
     pub auto_close_tickets: Duration,
     /// Interval of [`Job::DeliverNotifications`].
     pub deliver_notifications: Duration,
+    /// Interval of [`Job::RunSchedules`].
+    pub run_schedules: Duration,
+    /// Interval of [`Job::RemindCalibrations`].
+    pub remind_calibrations: Duration,
 }
 
 /// One job and how often it runs.
@@ -120,12 +152,14 @@ pub struct Schedule {
 
 impl Job {
     /// Every job.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::SignAuditCheckpoint,
         Self::MaintainStorage,
         Self::WatchSla,
         Self::AutoCloseTickets,
         Self::DeliverNotifications,
+        Self::RunSchedules,
+        Self::RemindCalibrations,
     ];
 
     /// Stable name, used in logs.
@@ -137,6 +171,8 @@ impl Job {
             Self::WatchSla => "watch_sla",
             Self::AutoCloseTickets => "auto_close_tickets",
             Self::DeliverNotifications => "deliver_notifications",
+            Self::RunSchedules => "run_schedules",
+            Self::RemindCalibrations => "remind_calibrations",
         }
     }
 
@@ -149,6 +185,8 @@ impl Job {
             Self::WatchSla => intervals.watch_sla,
             Self::AutoCloseTickets => intervals.auto_close_tickets,
             Self::DeliverNotifications => intervals.deliver_notifications,
+            Self::RunSchedules => intervals.run_schedules,
+            Self::RemindCalibrations => intervals.remind_calibrations,
         }
     }
 
@@ -179,6 +217,22 @@ impl Job {
                     failed: r.failed,
                 })
             }
+            Self::RunSchedules => {
+                let (generated, watched) = app.run_schedules().await?;
+                Ok(JobOutcome::SchedulesRun {
+                    created: generated.created,
+                    overdue: watched.overdue,
+                    escalated: watched.escalated,
+                })
+            }
+            Self::RemindCalibrations => {
+                let r = app.notify_calibration_due().await?;
+                Ok(JobOutcome::CalibrationsReminded {
+                    overdue: r.overdue,
+                    due_soon: r.due_soon,
+                    notifications: r.notifications,
+                })
+            }
         }
     }
 }
@@ -198,6 +252,13 @@ impl fmt::Display for JobOutcome {
             Self::NotificationsDelivered { sent, digests, retrying, failed } => {
                 write!(f, "notifications: {sent} sent ({digests} digests), {retrying} to retry, {failed} given up")
             }
+            Self::SchedulesRun { created, overdue, escalated } => {
+                write!(f, "schedules: {created} tasks generated, {overdue} marked overdue, {escalated} escalated")
+            }
+            Self::CalibrationsReminded { overdue, due_soon, notifications } => write!(
+                f,
+                "calibrations: owners of {overdue} overdue and {due_soon} due-soon CIs reminded ({notifications} notifications)"
+            ),
         }
     }
 }
@@ -447,6 +508,170 @@ mod tests {
         }
     }
 
+    // Calibration register (R-9.1.1d).
+    #[async_trait]
+    impl parkops_app::ports::calibration::CalibrationReads for DownStore {
+        async fn calibration(
+            &self,
+            _: parkops_domain::calibration::CalibrationId,
+        ) -> Result<Option<parkops_app::ports::calibration::CalibrationRecord>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_versions(
+            &self,
+            _: parkops_domain::calibration::CalibrationId,
+        ) -> Result<Vec<parkops_app::ports::calibration::CalibrationRecord>, StoreError> {
+            Err(down())
+        }
+        async fn calibrations_of_asset(
+            &self,
+            _: AssetId,
+        ) -> Result<Vec<parkops_app::ports::calibration::CalibrationRecord>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_heads(
+            &self,
+            _: &parkops_app::ports::calibration::RecordFilter,
+            _: PageRequest,
+        ) -> Result<Page<parkops_app::ports::calibration::HeadRecord>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_status(
+            &self,
+            _: AssetId,
+        ) -> Result<Option<parkops_app::ports::calibration::CalibrationStatus>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_due(
+            &self,
+            _: &parkops_app::ports::calibration::DueFilter,
+            _: PageRequest,
+        ) -> Result<Page<parkops_app::ports::calibration::DueRow>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_due_counts(
+            &self,
+            _: &parkops_app::ports::calibration::DueFilter,
+            _: chrono::NaiveDate,
+            _: chrono::NaiveDate,
+        ) -> Result<Vec<parkops_app::ports::calibration::DueCount>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_attachments(
+            &self,
+            _: &[parkops_domain::calibration::CalibrationId],
+        ) -> Result<Vec<parkops_app::ports::calibration::CalibrationAttachment>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_attachment_data(
+            &self,
+            _: uuid::Uuid,
+        ) -> Result<Option<(parkops_app::ports::calibration::CalibrationAttachment, Vec<u8>)>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_cycles(
+            &self,
+            _: ParkId,
+        ) -> Result<Vec<parkops_app::ports::calibration::CycleRecord>, StoreError> {
+            Err(down())
+        }
+        async fn calibration_notices(
+            &self,
+            _: &[AssetId],
+        ) -> Result<Vec<parkops_app::ports::calibration::NoticeRecord>, StoreError> {
+            Err(down())
+        }
+    }
+
+    // Inspections, maintenance and calibration by plan (issue #4).
+    #[async_trait]
+    impl parkops_app::ports::schedule::ScheduleReads for DownStore {
+        async fn standards(&self, _: ParkId) -> Result<Vec<parkops_app::ports::schedule::StandardRecord>, StoreError> {
+            Err(down())
+        }
+        async fn standard(
+            &self,
+            _: parkops_domain::schedule::StandardId,
+        ) -> Result<Option<parkops_app::ports::schedule::StandardRecord>, StoreError> {
+            Err(down())
+        }
+        async fn plans(&self, _: ParkId) -> Result<Vec<parkops_app::ports::schedule::PlanRecord>, StoreError> {
+            Err(down())
+        }
+        async fn active_plans(&self) -> Result<Vec<parkops_app::ports::schedule::PlanRecord>, StoreError> {
+            Err(down())
+        }
+        async fn plan(
+            &self,
+            _: parkops_domain::schedule::PlanId,
+        ) -> Result<Option<parkops_app::ports::schedule::PlanRecord>, StoreError> {
+            Err(down())
+        }
+        async fn tasks(
+            &self,
+            _: &parkops_app::ports::schedule::TaskFilter,
+            _: PageRequest,
+        ) -> Result<Page<parkops_app::ports::schedule::TaskRecord>, StoreError> {
+            Err(down())
+        }
+        async fn task(
+            &self,
+            _: parkops_domain::schedule::TaskId,
+        ) -> Result<Option<parkops_app::ports::schedule::TaskRecord>, StoreError> {
+            Err(down())
+        }
+        async fn task_keys(
+            &self,
+            _: parkops_domain::schedule::PlanId,
+            _: &[chrono::NaiveDate],
+        ) -> Result<Vec<(AssetId, chrono::NaiveDate)>, StoreError> {
+            Err(down())
+        }
+        async fn tasks_to_watch(
+            &self,
+            _: Timestamp,
+            _: i64,
+        ) -> Result<Vec<parkops_app::ports::schedule::TaskRecord>, StoreError> {
+            Err(down())
+        }
+        async fn task_day_counts(
+            &self,
+            _: &parkops_app::ports::schedule::TaskFilter,
+        ) -> Result<Vec<parkops_app::ports::schedule::DayCount>, StoreError> {
+            Err(down())
+        }
+        async fn task_events(
+            &self,
+            _: parkops_domain::schedule::TaskId,
+        ) -> Result<Vec<parkops_app::ports::schedule::TaskEventRecord>, StoreError> {
+            Err(down())
+        }
+        async fn results(
+            &self,
+            _: parkops_domain::schedule::TaskId,
+        ) -> Result<Vec<parkops_app::ports::schedule::ResultRecord>, StoreError> {
+            Err(down())
+        }
+        async fn result(
+            &self,
+            _: parkops_domain::schedule::ResultId,
+        ) -> Result<Option<parkops_app::ports::schedule::ResultRecord>, StoreError> {
+            Err(down())
+        }
+        async fn photos(
+            &self,
+            _: parkops_domain::schedule::TaskId,
+        ) -> Result<Vec<parkops_app::ports::schedule::PhotoRecord>, StoreError> {
+            Err(down())
+        }
+        async fn photo(
+            &self,
+            _: parkops_domain::schedule::PhotoId,
+        ) -> Result<Option<(parkops_app::ports::schedule::PhotoRecord, Vec<u8>)>, StoreError> {
+            Err(down())
+        }
+    }
+
     #[async_trait]
     impl Store for DownStore {
         async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
@@ -587,6 +812,8 @@ mod tests {
                 watch_sla: Duration::from_secs(1),
                 auto_close_tickets: Duration::from_secs(1),
                 deliver_notifications: Duration::from_secs(1),
+                run_schedules: Duration::from_secs(1),
+                remind_calibrations: Duration::from_secs(1),
             }
             .schedules(),
             cancel,
@@ -603,6 +830,8 @@ mod tests {
             watch_sla: Duration::from_secs(60),
             auto_close_tickets: Duration::from_secs(600),
             deliver_notifications: Duration::from_secs(5),
+            run_schedules: Duration::from_secs(600),
+            remind_calibrations: Duration::from_secs(86_400),
         };
         let schedules = intervals.schedules();
         assert_eq!(schedules.len(), Job::ALL.len());
@@ -611,6 +840,8 @@ mod tests {
         assert_eq!(schedules[2], Schedule { job: Job::WatchSla, every: Duration::from_secs(60) });
         assert_eq!(schedules[3], Schedule { job: Job::AutoCloseTickets, every: Duration::from_secs(600) });
         assert_eq!(schedules[4], Schedule { job: Job::DeliverNotifications, every: Duration::from_secs(5) });
+        assert_eq!(schedules[5], Schedule { job: Job::RunSchedules, every: Duration::from_secs(600) });
+        assert_eq!(schedules[6], Schedule { job: Job::RemindCalibrations, every: Duration::from_secs(86_400) });
         let names: std::collections::HashSet<_> = Job::ALL.iter().map(|j| j.name()).collect();
         assert_eq!(names.len(), Job::ALL.len(), "names are distinct");
     }

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use parkops_app::StoreError;
 use parkops_app::asset::{AssetStorage, AssetTx};
 use parkops_app::ports::asset::{
-    AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetReads, AssetRecord, AssetWrites, LocationPath,
-    LocationRecord, RelationRecord, SparePartRecord, StockMovementRecord, StockReason,
+    AssetClassRecord, AssetEventRecord, AssetFacets, AssetFilter, AssetReads, AssetRecord, AssetSort, AssetWrites,
+    LocationPath, LocationRecord, RelationRecord, SparePartRecord, StockMovementRecord, StockReason,
 };
 use parkops_app::ports::{Page, PageRequest};
 use parkops_domain::asset::{
@@ -57,8 +57,16 @@ const LOCATION_COLUMNS: &str =
 const PART_COLUMNS: &str = "id, park_id, code, name, class, unit, stock, min_stock, created_at, updated_at";
 const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, reason, asset_id, note";
 
+/// The facet columns, grouped together in one statement (`Db::facet_groups`) and in this order
+/// after `park_id` in the covering index `asset_facets`.
+const FACET_COLUMNS: &str = "class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data";
 /// Bound parameters per multi-row statement.
 const PARAMS_PER_STATEMENT: usize = 480;
+/// Bound bytes per multi-row statement (about). Over TLS, sqlx 0.9.0 hands a message longer
+/// than one TLS record (16 KiB) to the socket in two writes without `TCP_NODELAY`, and the
+/// second waits for PostgreSQL's delayed ACK: 40 ms per statement (sqlx issue #4335, fixed after
+/// 0.9.0). The demo register's CIs are about 800 bytes each, so 22 of them crossed it.
+const BYTES_PER_STATEMENT: usize = 12 * 1024;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
 
@@ -283,6 +291,9 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
         sql.push(" AND (enterprise_org_id = ").bind(o.to_string()).push(" OR maintainer_org_id = ");
         sql.bind(o.to_string()).push(")");
     }
+    if let Some(yes) = f.sensitive {
+        sql.push(" AND holds_sensitive_data = ").bind(i64::from(yes));
+    }
     if let Some(t) = f.text.as_ref().filter(|t| !t.trim().is_empty()) {
         let p = like(t);
         sql.push(" AND (lower(code) LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR lower(name) LIKE ").bind(p);
@@ -313,12 +324,34 @@ impl Db {
         Ok(out)
     }
 
-    async fn facet(&self, column: &'static str, f: &AssetFilter) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+    /// Every facet's counts from one grouped statement over the filter, summed here: one pass
+    /// over the covering index `asset_facets` (migration 0008) instead of a scan per facet.
+    async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        // Per text column of FACET_COLUMNS, in its order; the flag is counted apart.
+        const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
         let mut sql = Sql::new("SELECT ");
-        sql.push(column).push(" AS k, COUNT(*) AS n FROM asset");
+        sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
         asset_where(&mut sql, f);
-        sql.push(" GROUP BY ").push(column).push(" ORDER BY ").push(column);
-        self.all(sql).await?.iter().map(|r| Ok((opt_text(r, "k")?, int(r, "n")?))).collect()
+        sql.push(" GROUP BY ").push(FACET_COLUMNS);
+        let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
+        let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
+        for r in self.all(sql).await? {
+            let n = int(&r, "n")?;
+            for (c, column) in counts.iter_mut().zip(TEXT) {
+                *c.entry(opt_text(&r, column)?).or_default() += n;
+            }
+            *sensitive.entry(int(&r, "holds_sensitive_data")? != 0).or_default() += n;
+        }
+        let [classes, states, zones, enterprises, maintainers, families] = counts.map(|c| c.into_iter().collect());
+        Ok(AssetFacets {
+            classes: some_facet(classes, "class", |s| Some(s.to_owned()))?,
+            states: some_facet(states, "state", LifecycleState::parse)?,
+            zones: opt_facet(zones, "zone_id", LocationId::parse)?,
+            enterprises: opt_facet(enterprises, "enterprise_org_id", OrgId::parse)?,
+            maintainers: opt_facet(maintainers, "maintainer_org_id", OrgId::parse)?,
+            families: some_facet(families, "family", CiFamily::parse)?,
+            sensitive: sensitive.into_iter().collect(),
+        })
     }
 }
 
@@ -368,20 +401,20 @@ impl AssetReads for Db {
         let total = self.count(count).await?;
         let mut sql = select(ASSET_COLUMNS, " FROM asset");
         asset_where(&mut sql, filter);
-        sql.push(" ORDER BY code");
+        sql.push(match filter.sort {
+            AssetSort::Code => " ORDER BY code",
+            AssetSort::Name => " ORDER BY name, code",
+            AssetSort::Class => " ORDER BY class, code",
+            AssetSort::State => " ORDER BY state, code",
+            AssetSort::Updated => " ORDER BY updated_at DESC, code",
+        });
         page_clause(&mut sql, page);
         let items = self.all(sql).await?.iter().map(asset).collect::<Result<_, _>>()?;
         Ok(Page { items, total, request: page })
     }
 
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
-        Ok(AssetFacets {
-            classes: some_facet(self.facet("class", filter).await?, "class", |s| Some(s.to_owned()))?,
-            states: some_facet(self.facet("state", filter).await?, "state", LifecycleState::parse)?,
-            zones: opt_facet(self.facet("zone_id", filter).await?, "zone_id", LocationId::parse)?,
-            enterprises: opt_facet(self.facet("enterprise_org_id", filter).await?, "enterprise_org_id", OrgId::parse)?,
-            maintainers: opt_facet(self.facet("maintainer_org_id", filter).await?, "maintainer_org_id", OrgId::parse)?,
-        })
+        self.facet_groups(filter).await
     }
 
     async fn asset_events(&self, id: AssetId) -> Result<Vec<AssetEventRecord>, StoreError> {
@@ -464,6 +497,39 @@ impl DbTx {
     }
 }
 
+/// `batch` in runs of at most `rows` items and about [`BYTES_PER_STATEMENT`] bound bytes by
+/// `size` (a run holds at least one item, however large).
+fn statements<T>(batch: &[T], rows: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in batch.iter().enumerate() {
+        let b = size(item);
+        if i > start && (i - start == rows || bytes + b > BYTES_PER_STATEMENT) {
+            out.push(&batch[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += b;
+    }
+    if start < batch.len() {
+        out.push(&batch[start..]);
+    }
+    out
+}
+
+/// Bound bytes of a CI: its text, the attribute document, six ids and the numbers.
+fn asset_size(a: &AssetRecord) -> usize {
+    let attributes: usize = a.attributes.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+    a.code.len() + a.name.len() + a.class.len() + a.created_by.len() + attributes + 8 * 36 + 120
+}
+
+fn event_size(e: &AssetEventRecord) -> usize {
+    2 * 36 + e.actor.len() + e.kind.len() + e.from_state.len() + e.to_state.len() + e.note.len() + e.data.len() + 60
+}
+
+fn relation_size(r: &RelationRecord) -> usize {
+    3 * 36 + r.note.len() + r.created_by.len() + 60
+}
+
 fn bind_event(sql: &mut Sql, e: &AssetEventRecord) {
     // The seq is the next one of the CI's timeline, computed in the statement itself.
     sql.push("(").bind(e.asset_id.to_string());
@@ -499,7 +565,7 @@ impl AssetWrites for DbTx {
     }
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
-        for rows in batch.chunks(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT) {
+        for rows in statements(batch, PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT, asset_size) {
             let mut sql = Sql::new("INSERT INTO asset (");
             sql.push(ASSET_INSERT).push(") VALUES ");
             for (i, a) in rows.iter().enumerate() {
@@ -529,7 +595,7 @@ impl AssetWrites for DbTx {
 
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
         // Ten parameters per entry (the CI's id is bound twice).
-        for rows in batch.chunks(PARAMS_PER_STATEMENT / 10) {
+        for rows in statements(batch, PARAMS_PER_STATEMENT / 10, event_size) {
             let mut sql = Sql::new("INSERT INTO asset_event (");
             sql.push(EVENT_COLUMNS).push(") VALUES ");
             for (i, e) in rows.iter().enumerate() {
@@ -545,7 +611,7 @@ impl AssetWrites for DbTx {
 
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
         let mut added = 0;
-        for rows in batch.chunks(PARAMS_PER_STATEMENT / 7) {
+        for rows in statements(batch, PARAMS_PER_STATEMENT / 7, relation_size) {
             let mut sql = Sql::new("INSERT INTO asset_relation (");
             sql.push(RELATION_COLUMNS).push(") VALUES ");
             for (i, r) in rows.iter().enumerate() {
@@ -655,5 +721,15 @@ mod tests {
         assert_eq!(ASSET_MUTABLE.split(',').count() + 4, ASSET_COLUMN_COUNT);
         assert_eq!(EVENT_COLUMNS.split(',').count(), 9);
         assert_eq!(RELATION_COLUMNS.split(',').count(), 7);
+    }
+
+    #[test]
+    fn statements_keep_to_the_row_and_byte_budgets() {
+        let sizes = [5_000, 5_000, 5_000, 20_000, 1, 1, 1];
+        let runs = statements(&sizes, 2, |s| *s);
+        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        assert_eq!(lens, vec![2, 1, 1, 2, 1], "two rows at most, about 12 KiB, a large row alone");
+        assert_eq!(runs.concat(), sizes.to_vec());
+        assert!(statements(&[] as &[usize], 2, |s| *s).is_empty());
     }
 }

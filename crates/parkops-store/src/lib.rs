@@ -9,10 +9,14 @@
 //! with a comment. Migrations: `migrations/sqlite` and `migrations/postgres`, identical names.
 
 mod asset;
+// Calibration register (R-9.1.1d).
+mod calibration;
 mod desk;
 mod notify;
 mod read;
 mod rows;
+// Inspections, maintenance and calibration by plan (issue #4).
+mod schedule;
 mod sql;
 mod tx;
 

@@ -19,6 +19,7 @@ mod openapi;
 pub mod pages;
 pub mod ratelimit;
 pub mod registry;
+pub mod svg_graph;
 
 use std::sync::Arc;
 
@@ -49,6 +50,8 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::RateLimiter>,
     /// The server's own metrics.
     pub metrics: Metrics,
+    /// Background asset imports and their progress (issue #4).
+    pub imports: Arc<pages::assets_import::ImportJobs>,
 }
 
 fn handler(id: RouteId) -> MethodRouter<AppState> {
@@ -59,6 +62,10 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         posts as pp, users as pu,
     };
     let upload = || axum::extract::DefaultBodyLimit::max(pages::desk::UPLOAD_LIMIT);
+    // Inspection results carry a photo per item (issue #4).
+    let result_limit = || axum::extract::DefaultBodyLimit::max(pages::schedules::RESULT_UPLOAD_LIMIT);
+    // Asset import (issue #4): files up to 20 MiB.
+    let import_limit = || axum::extract::DefaultBodyLimit::max(pages::assets_import::IMPORT_BODY_LIMIT);
     match id {
         R::Health => get(home::health),
         R::Css => get(home::css),
@@ -190,6 +197,121 @@ fn handler(id: RouteId) -> MethodRouter<AppState> {
         R::ApiAudit => get(aa::list),
         R::ApiAuditVerify => post(aa::verify),
         R::ApiAuditCheckpoints => get(aa::checkpoints),
+        // Asset register (issue #4).
+        R::AssetList => get(pages::assets::list),
+        R::AssetExportCsv => get(pages::assets::export_csv),
+        R::AssetExportXlsx => get(pages::assets::export_xlsx),
+        R::AssetNew => get(pages::assets::new),
+        R::AssetCreate => post(pages::assets::create),
+        R::AssetClasses => get(pages::assets_admin::classes),
+        R::AssetClassDefine => post(pages::assets_admin::define_class),
+        R::AssetLocations => get(pages::assets_admin::locations),
+        R::AssetLocationPut => post(pages::assets_admin::location_put),
+        R::AssetParts => get(pages::assets_admin::parts),
+        R::AssetPartCreate => post(pages::assets_admin::part_create),
+        R::AssetPart => get(pages::assets_admin::part),
+        R::AssetPartMove => post(pages::assets_admin::part_move),
+        R::AssetImport => get(pages::assets_import::page),
+        R::AssetImportStart => post(pages::assets_import::start).layer(import_limit()),
+        R::AssetImportJob => get(pages::assets_import::job),
+        R::AssetImportTemplate => get(pages::assets_import::template),
+        R::AssetShow => get(pages::assets::show),
+        R::AssetEdit => get(pages::assets::edit),
+        R::AssetUpdate => post(pages::assets::update),
+        R::AssetLifecyclePreview => get(pages::assets::lifecycle_preview),
+        R::AssetLifecycle => post(pages::assets::lifecycle),
+        R::AssetRelationAdd => post(pages::assets::relation_add),
+        R::AssetRelationRemove => post(pages::assets::relation_remove),
+        R::ApiAssetList => get(api::assets::list),
+        R::ApiAssetCreate => post(api::assets::create),
+        R::ApiAssetImport => post(api::assets::import).layer(import_limit()),
+        R::ApiAssetShow => get(api::assets::show),
+        R::ApiAssetUpdate => put(api::assets::update),
+        R::ApiAssetImpact => get(api::assets::impact),
+        R::ApiAssetEvents => get(api::assets::events),
+        R::ApiAssetEvent => post(api::assets::event),
+        R::ApiAssetRelations => get(api::assets::relations),
+        R::ApiAssetRelationAdd => post(api::assets::relation_add),
+        R::ApiAssetRelationRemove => post(api::assets::relation_remove),
+        R::ApiAssetClasses => get(api::assets::classes),
+        R::ApiAssetClassDefine => post(api::assets::define_class),
+        R::ApiAssetLocations => get(api::assets::locations),
+        R::ApiAssetLocationPut => post(api::assets::location_put),
+        R::ApiSpareParts => get(api::assets::parts),
+        R::ApiSparePartCreate => post(api::assets::part_create),
+        R::ApiSparePartMovements => get(api::assets::movements),
+        R::ApiSparePartMove => post(api::assets::part_move),
+        // Calibration register (R-9.1.1d).
+        R::CalibrationRegister => get(pages::calibration::register),
+        R::CalibrationExportCsv => get(pages::calibration::export_csv),
+        R::CalibrationExportXlsx => get(pages::calibration::export_xlsx),
+        R::CalibrationNew => get(pages::calibration::new),
+        R::CalibrationCreate => post(pages::calibration::create),
+        R::CalibrationShow => get(pages::calibration::show),
+        R::CalibrationCorrect => post(pages::calibration::correct),
+        R::CalibrationAttach => post(pages::calibration::attach).layer(upload()),
+        R::CalibrationAttachment => get(pages::calibration::attachment),
+        R::CalibrationDue => get(pages::calibration::due),
+        R::CalibrationDueCsv => get(pages::calibration::due_csv),
+        R::CalibrationDueXlsx => get(pages::calibration::due_xlsx),
+        R::CalibrationCycles => get(pages::calibration::cycles),
+        R::CalibrationCycleUpdate => post(pages::calibration::cycle_update),
+        R::ApiCalibrationList => get(api::calibration::list),
+        R::ApiCalibrationCreate => post(api::calibration::create),
+        R::ApiCalibrationShow => get(api::calibration::show),
+        R::ApiCalibrationCorrect => post(api::calibration::correct),
+        R::ApiCalibrationAttach => post(api::calibration::attach).layer(upload()),
+        R::ApiCalibrationAttachment => get(api::calibration::attachment),
+        R::ApiCalibrationDue => get(api::calibration::due),
+        R::ApiCalibrationCycles => get(api::calibration::cycles),
+        R::ApiCalibrationCycleUpdate => put(api::calibration::cycle_update),
+        // Inspections, maintenance and calibration by plan (issue #4).
+        R::InspStandards => get(pages::schedules::standards),
+        R::InspStandardNew => get(pages::schedules::standard_new),
+        R::InspStandardCreate => post(pages::schedules::standard_create),
+        R::InspStandardDefaults => post(pages::schedules::standard_defaults),
+        R::InspStandardShow => get(pages::schedules::standard),
+        R::InspStandardEdit => get(pages::schedules::standard_edit),
+        R::InspPlans => get(pages::schedules::plans),
+        R::InspPlanNew => get(pages::schedules::plan_new),
+        R::InspPlanCreate => post(pages::schedules::plan_create),
+        R::InspPlanShow => get(pages::schedules::plan),
+        R::InspPlanEdit => get(pages::schedules::plan_edit),
+        R::InspPlanUpdate => post(pages::schedules::plan_update),
+        R::InspPlanPause => post(pages::schedules::plan_pause),
+        R::InspPlanResume => post(pages::schedules::plan_resume),
+        R::InspGenerate => post(pages::schedules::generate),
+        R::InspTasks => get(pages::schedules::tasks),
+        R::InspCalendar => get(pages::schedules::calendar),
+        R::InspTaskShow => get(pages::schedules::task),
+        R::InspTaskStart => post(pages::schedules::task_start),
+        R::InspTaskAssign => post(pages::schedules::task_assign),
+        R::InspTaskCancel => post(pages::schedules::task_cancel),
+        R::InspTaskRecord => post(pages::schedules::task_record).layer(result_limit()),
+        R::InspResultShow => get(pages::schedules::result),
+        R::InspResultCorrect => post(pages::schedules::result_correct).layer(result_limit()),
+        R::InspPhoto => get(pages::schedules::photo),
+        R::ApiInspStandards => get(api::schedules::standards),
+        R::ApiInspStandardCreate => post(api::schedules::standard_create),
+        R::ApiInspStandardDefaults => post(api::schedules::standard_defaults),
+        R::ApiInspStandardShow => get(api::schedules::standard),
+        R::ApiInspPlans => get(api::schedules::plans),
+        R::ApiInspPlanCreate => post(api::schedules::plan_create),
+        R::ApiInspPlanShow => get(api::schedules::plan),
+        R::ApiInspPlanUpdate => put(api::schedules::plan_update),
+        R::ApiInspPlanPause => post(api::schedules::plan_pause),
+        R::ApiInspPlanResume => post(api::schedules::plan_resume),
+        R::ApiInspGenerate => post(api::schedules::generate),
+        R::ApiInspTasks => get(api::schedules::tasks),
+        R::ApiInspCalendar => get(api::schedules::calendar),
+        R::ApiInspTaskShow => get(api::schedules::task),
+        R::ApiInspTaskStart => post(api::schedules::task_start),
+        R::ApiInspTaskAssign => post(api::schedules::task_assign),
+        R::ApiInspTaskCancel => post(api::schedules::task_cancel),
+        R::ApiInspTaskRecord => post(api::schedules::task_record).layer(result_limit()),
+        R::ApiInspResultShow => get(api::schedules::result),
+        R::ApiInspResultCorrect => post(api::schedules::result_correct).layer(result_limit()),
+        R::ApiInspPhoto => get(api::schedules::photo),
     }
 }
 
@@ -249,8 +371,13 @@ pub fn router(app: App, config: WebConfig) -> Router {
 pub fn routers(app: App, config: WebConfig) -> (Router, Router) {
     let metrics = Metrics::default();
     let secure = config.secure_cookies;
-    let state =
-        AppState { app, config, limiter: Arc::new(ratelimit::RateLimiter::default()), metrics: metrics.clone() };
+    let state = AppState {
+        app,
+        config,
+        limiter: Arc::new(ratelimit::RateLimiter::default()),
+        metrics: metrics.clone(),
+        imports: Arc::default(),
+    };
     let mut router = Router::new();
     for spec in ROUTES {
         let method_router =

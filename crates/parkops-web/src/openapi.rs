@@ -138,6 +138,20 @@ fn request_schema(spec: &RouteSpec) -> Option<Value> {
                 if spec.id == R::ApiChannelCreate { &["kind", "name", "endpoint"] } else { &["kind", "name"] };
             s(props, required)
         }
+        // Calibration register (R-9.1.1d).
+        R::ApiCalibrationCreate | R::ApiCalibrationCorrect | R::ApiCalibrationAttach | R::ApiCalibrationCycleUpdate => {
+            return crate::api::calibration::request_schema(spec.id);
+        }
+        // Asset register (issue #4).
+        R::ApiAssetCreate
+        | R::ApiAssetUpdate
+        | R::ApiAssetEvent
+        | R::ApiAssetRelationAdd
+        | R::ApiAssetRelationRemove
+        | R::ApiAssetClassDefine
+        | R::ApiAssetLocationPut
+        | R::ApiSparePartCreate
+        | R::ApiSparePartMove => return crate::api::assets::request_schema(spec.id),
         _ => return None,
     })
 }

@@ -46,6 +46,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Load the demo park 江滨新材料化工园区 (does nothing if it is present).
     Demo(DbArgs),
+    /// Import and export the asset register's sheets (XLSX or CSV).
+    #[command(subcommand)]
+    Asset(AssetCommand),
 }
 
 /// Where the data lives.
@@ -112,6 +115,16 @@ pub struct ServeArgs {
     /// platform's rate limit, as digests when throttled).
     #[arg(long, env = "PARKOPS_DELIVER_NOTIFICATIONS_EVERY", default_value = "5s")]
     pub deliver_notifications_every: HumanDuration,
+    // Inspections, maintenance and calibration by plan (issue #4).
+    /// How often plans generate their due tasks and late tasks are marked overdue and
+    /// escalated (each once).
+    #[arg(long, env = "PARKOPS_RUN_SCHEDULES_EVERY", default_value = "10m")]
+    pub run_schedules_every: HumanDuration,
+    // Calibration register (R-9.1.1d).
+    /// How often the owners of CIs falling due or overdue for calibration are reminded (each
+    /// once per due date; the first run is at start).
+    #[arg(long, env = "PARKOPS_REMIND_CALIBRATIONS_EVERY", default_value = "1d")]
+    pub remind_calibrations_every: HumanDuration,
     /// Let notification channels point at loopback addresses (local receivers and tests only;
     /// off by default as a guard against requests to the server itself).
     #[arg(long, env = "PARKOPS_NOTIFY_ALLOW_LOOPBACK")]
@@ -166,6 +179,49 @@ pub struct SetPasswordArgs {
     /// Read the password from the first line of stdin (required).
     #[arg(long, env = "PARKOPS_PASSWORD_STDIN", value_parser = BoolishValueParser::new())]
     pub password_stdin: bool,
+}
+
+// Asset register (issue #4).
+/// `parkops asset …`.
+#[derive(Debug, Subcommand)]
+pub enum AssetCommand {
+    /// Import a whole XLSX or CSV file: every row is checked first; on any problem the report
+    /// (sheet, row, column, message) is printed, nothing is written and the exit code is 1.
+    Import(AssetImportArgs),
+    /// Export the register (or one class) as .xlsx (CIs and relations) or .csv (CIs).
+    Export(AssetExportArgs),
+}
+
+/// `parkops asset import`.
+#[derive(Debug, Args)]
+pub struct AssetImportArgs {
+    /// The data.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The file (.xlsx or .csv).
+    pub file: PathBuf,
+    /// The login name the import acts as (its rights apply; it is named in the audit record).
+    #[arg(long = "as", env = "PARKOPS_ASSET_USER")]
+    pub user: String,
+    /// Check the whole file and report what would change, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `parkops asset export`.
+#[derive(Debug, Args)]
+pub struct AssetExportArgs {
+    /// The data.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The file to write (.xlsx or .csv).
+    pub file: PathBuf,
+    /// The login name the export acts as (its scope applies; it is named in the audit record).
+    #[arg(long = "as", env = "PARKOPS_ASSET_USER")]
+    pub user: String,
+    /// Only this class (code).
+    #[arg(long)]
+    pub class: Option<String>,
 }
 
 /// `parkops audit …`.

@@ -130,6 +130,8 @@ impl ServeSettings {
                 watch_sla: args.watch_sla_every.0,
                 auto_close_tickets: args.auto_close_every.0,
                 deliver_notifications: args.deliver_notifications_every.0,
+                run_schedules: args.run_schedules_every.0,
+                remind_calibrations: args.remind_calibrations_every.0,
             },
             notify_allow_loopback: args.notify_allow_loopback,
             shutdown_grace: args.shutdown_grace.0,

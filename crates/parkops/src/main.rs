@@ -6,6 +6,8 @@
 //!
 //! Never: business rules, SQL or HTML here — this crate only wires the others together.
 
+// Asset register (issue #4).
+mod asset;
 mod audit;
 mod cli;
 mod config;
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use crate::cli::{AuditCommand, Cli, Command, UserCommand};
+use crate::cli::{AssetCommand, AuditCommand, Cli, Command, UserCommand};
 use crate::config::{DataSettings, ServeSettings};
 
 #[tokio::main]
@@ -68,6 +70,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify(args)) => Ok(audit::verify(args).await),
         Command::Audit(AuditCommand::ExportCheckpoints(args)) => audit::export(args).await,
         Command::Audit(AuditCommand::Checkpoint(args)) => audit::checkpoint(args).await,
+        Command::Asset(AssetCommand::Import(args)) => asset::import(args).await,
+        Command::Asset(AssetCommand::Export(args)) => asset::export(args).await,
     }
 }
 
@@ -76,6 +80,7 @@ async fn demo(args: &cli::DbArgs) -> anyhow::Result<ExitCode> {
     let db = wiring::open_migrated(&data).await?;
     let app = wiring::app(&db, &data.data_dir, 1000)?;
     let loaded = app.load_demo(&parkops_app::Caller::command_line()).await.context("cannot load the demo park")?;
+    app.load_demo_history(&parkops_app::Caller::command_line()).await.context("cannot load the demo park's history")?;
     let mut out = std::io::stdout().lock();
     if loaded {
         let users = app.store.count_users().await.context("cannot count users")?;

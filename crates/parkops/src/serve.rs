@@ -36,6 +36,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         } else {
             tracing::info!("demo park already present");
         }
+        app.load_demo_history(&Caller::command_line()).await.context("cannot load the demo park's history")?;
     }
     wiring::settle_origin(&mut app, &settings.data.data_dir).await?;
     if app.has_demo().await.context("cannot read the parks")? {

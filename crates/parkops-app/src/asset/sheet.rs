@@ -115,12 +115,36 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
     /// # Errors
     /// [`AppError::Invalid`] with one `import` field error per problem (arguments `sheet`,
     /// `row`, `column`, and per message `attribute`, `allowed`, `max`, `first_row`).
-    #[allow(clippy::too_many_lines, reason = "validation of both sheets, then one write")]
     pub async fn import(
         &self,
         caller: &Caller,
         sheet: &AssetSheet,
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportSummary, AppError> {
+        self.run_import(caller, sheet, progress, true).await
+    }
+
+    /// Checks a workbook exactly as [`Self::import`] does and tells what it would create,
+    /// update and leave unchanged, writing nothing (a dry run).
+    ///
+    /// # Errors
+    /// As [`Self::import`].
+    pub async fn check_import(
+        &self,
+        caller: &Caller,
+        sheet: &AssetSheet,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportSummary, AppError> {
+        self.run_import(caller, sheet, progress, false).await
+    }
+
+    #[allow(clippy::too_many_lines, reason = "validation of both sheets, then one write")]
+    async fn run_import(
+        &self,
+        caller: &Caller,
+        sheet: &AssetSheet,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+        write: bool,
     ) -> Result<ImportSummary, AppError> {
         let p = caller.require_any(Capability::AssetManage)?.clone();
         let mut lk = self.lookup(p.park_id).await?;
@@ -278,7 +302,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         summary.created = created.len();
         summary.updated = updated.len();
         summary.relations_added = new_relations.len();
-        if created.is_empty() && updated.is_empty() && new_relations.is_empty() {
+        if !write || (created.is_empty() && updated.is_empty() && new_relations.is_empty()) {
             return Ok(summary);
         }
         let mut events = Vec::with_capacity(created.len() + updated.len());
@@ -350,7 +374,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         self.load_usernames(&mut lk, assets.iter().filter_map(|a| a.owner_user_id)).await?;
         let mut columns: Vec<String> = ASSET_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
         columns.extend(attribute_columns.iter().cloned());
-        let rows = assets
+        let rows: Vec<Vec<String>> = assets
             .iter()
             .map(|a| {
                 let mut row = vec![
@@ -385,6 +409,15 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             .map(|r| vec![code_of(&r.from_id), r.kind.code().to_owned(), code_of(&r.to_id), r.note.clone()])
             .collect();
         relation_rows.sort();
+        // An export hands the register out of the system: it leaves its record (R-8.1.2d).
+        let mut tx = self.store.begin_assets().await?;
+        let detail = json!({ "rows": rows.len(), "relations": relation_rows.len() });
+        tx.record(
+            caller.entry("asset.export", "asset", "", Outcome::Success, detail.to_string()),
+            self.app.clock.now(),
+        )
+        .await?;
+        tx.finish().await?;
         Ok(Workbook {
             assets: Sheet { columns, rows },
             relations: Sheet {

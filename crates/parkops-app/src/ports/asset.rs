@@ -271,6 +271,49 @@ pub struct AssetFilter {
     pub org_scope: Option<OrgId>,
     /// Text in code or name.
     pub text: Option<String>,
+    /// Only CIs that do (or do not) hold sensitive data.
+    pub sensitive: Option<bool>,
+    /// Order of the list.
+    pub sort: AssetSort,
+}
+
+/// Orders of the CI list (each ends with the code, so pages are stable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum AssetSort {
+    /// By code.
+    #[default]
+    Code,
+    /// By name.
+    Name,
+    /// By class, then code.
+    Class,
+    /// By lifecycle state, then code.
+    State,
+    /// Most recently changed first.
+    Updated,
+}
+
+impl AssetSort {
+    /// Every order.
+    pub const ALL: [Self; 5] = [Self::Code, Self::Name, Self::Class, Self::State, Self::Updated];
+
+    /// Stable code, as in the list's query string.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Name => "name",
+            Self::Class => "class",
+            Self::State => "state",
+            Self::Updated => "updated",
+        }
+    }
+
+    /// The order with this code.
+    #[must_use]
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code.trim())
+    }
 }
 
 /// Counts per facet value for a filter.
@@ -286,6 +329,10 @@ pub struct AssetFacets {
     pub enterprises: Vec<(Option<OrgId>, i64)>,
     /// By maintainer.
     pub maintainers: Vec<(Option<OrgId>, i64)>,
+    /// By family.
+    pub families: Vec<(CiFamily, i64)>,
+    /// By whether the CI holds sensitive data.
+    pub sensitive: Vec<(bool, i64)>,
 }
 
 /// Asset reads.

@@ -18,6 +18,10 @@ use crate::StoreError;
 pub mod asset;
 pub mod desk;
 pub mod notify;
+// Inspections, maintenance and calibration by plan (issue #4).
+pub mod schedule;
+// Calibration register (R-9.1.1d).
+pub mod calibration;
 
 /// A stored user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +272,15 @@ pub struct AuditFilter {
 
 /// Reads.
 #[async_trait]
-pub trait Store: asset::AssetReads + desk::DeskReads + notify::NotifyReads + Send + Sync {
+pub trait Store:
+    asset::AssetReads
+    + desk::DeskReads
+    + notify::NotifyReads
+    + schedule::ScheduleReads
+    + calibration::CalibrationReads
+    + Send
+    + Sync
+{
     /// Starts a write transaction. Writers are serialised; the audit chain head is read inside.
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
@@ -319,7 +331,14 @@ pub trait Store: asset::AssetReads + desk::DeskReads + notify::NotifyReads + Sen
 
 /// A write transaction. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: asset::AssetWrites + desk::DeskWrites + notify::NotifyWrites + Send {
+pub trait Tx:
+    asset::AssetWrites
+    + desk::DeskWrites
+    + notify::NotifyWrites
+    + schedule::ScheduleWrites
+    + calibration::CalibrationWrites
+    + Send
+{
     /// Appends an audit record to the chain inside this transaction.
     async fn audit(&mut self, entry: AuditEntry, now: Timestamp) -> Result<AuditRecord, StoreError>;
     /// Commits. Refuses ([`StoreError::Unaudited`]) when no audit record was appended.

@@ -238,3 +238,25 @@ async fn resolved_tickets_close_automatically_after_the_confirmation_period() {
         assert_eq!(p.run(Job::AutoCloseTickets).await, JobOutcome::TicketsAutoClosed { closed: 0 });
     }
 }
+
+// Calibration register (R-9.1.1d).
+#[tokio::test]
+async fn the_calibration_reminder_tells_owners_once_per_due_date() {
+    for t in databases().await {
+        let p = park(&t, WEDNESDAY_10H).await;
+        let park_id = p.app.store.parks().await.expect("parks")[0].id;
+        p.app.load_demo_calibrations(&Caller::command_line(), park_id).await.expect("demo register");
+        // The demo's overdue detectors (and the stations never calibrated) are reminded once.
+        let JobOutcome::CalibrationsReminded { overdue, notifications, .. } = p.run(Job::RemindCalibrations).await
+        else {
+            panic!("the reminder job reports reminders");
+        };
+        assert!(overdue >= 20 && notifications > 0, "{:?}: {overdue} {notifications}", t.engine);
+        let again = p.run(Job::RemindCalibrations).await;
+        assert!(again.is_idle(), "nothing twice: {again:?}");
+        // A month on, more fall due and are reminded, once.
+        p.clock.advance(Duration::days(31));
+        assert!(!p.run(Job::RemindCalibrations).await.is_idle());
+        assert!(p.run(Job::RemindCalibrations).await.is_idle());
+    }
+}

@@ -184,6 +184,9 @@ async fn a_sheet_with_one_bad_row_writes_nothing_and_the_fixed_sheet_imports_onc
         p.locations().await;
         let tech = p.caller("jb.tech01").await;
         let before = p.audit_head().await;
+        // The demo park has its own register (demo_asset); the sheet adds to it.
+        let demo = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, None), false).await;
+        let demo = demo.expect("list").page.total;
         let err = p.register().import(&tech, &sheet(true), &no_progress).await.expect_err("refused");
         assert_eq!(
             import_problems(err),
@@ -196,7 +199,7 @@ async fn a_sheet_with_one_bad_row_writes_nothing_and_the_fixed_sheet_imports_onc
         );
         assert_eq!(p.audit_head().await, before, "nothing written");
         let all = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, None), false).await;
-        assert_eq!(all.expect("list").page.total, 0);
+        assert_eq!(all.expect("list").page.total, demo);
 
         // The fixed sheet imports, with its relations.
         let stages = std::sync::Mutex::new(Vec::new());
@@ -471,10 +474,18 @@ async fn suppliers_see_only_what_they_maintain_and_facets_count_the_filter() {
         let p = park(&t).await;
         p.locations().await;
         let tech = p.caller("jb.tech01").await;
+        // The demo park has its own register (demo_asset): counts below are on top of it.
+        let demo = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, Some(2)), true).await;
+        let demo = demo.expect("list");
+        let demo_facets = demo.facets.expect("facets");
+        let before = |list: &[(String, i64)], k: &str| list.iter().find(|(c, _)| c == k).map_or(0, |(_, n)| *n);
+        let before_state = |s: LifecycleState| demo_facets.states.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
         p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
-        // jb.vendor09 works for the gas-detector supplier (JB-GASDET).
+        // jb.vendor09 works for the gas-detector supplier (JB-GASDET); the sheet's detectors
+        // are JB-GD-000n (the demo's own are JB-Enn-GD-nnn).
         let vendor = p.caller("jb.vendor09").await;
-        let list = p.register().list(&vendor, &AssetQuery::default(), PageRequest::clamped(None, None), true).await;
+        let sheet_codes = AssetQuery { text: "JB-GD-0".into(), ..AssetQuery::default() };
+        let list = p.register().list(&vendor, &sheet_codes, PageRequest::clamped(None, None), true).await;
         let list = list.expect("list");
         let codes: Vec<&str> = list.page.items.iter().map(|a| a.code.as_str()).collect();
         assert_eq!(codes, vec!["JB-GD-0001", "JB-GD-0002", "JB-GD-0003"], "{:?}", t.engine);
@@ -487,11 +498,12 @@ async fn suppliers_see_only_what_they_maintain_and_facets_count_the_filter() {
 
         let all = p.register().list(&tech, &AssetQuery::default(), PageRequest::clamped(None, Some(2)), true).await;
         let all = all.expect("list");
-        assert_eq!((all.page.total, all.page.items.len()), (7, 2));
+        assert_eq!((all.page.total, all.page.items.len()), (demo.page.total + 7, 2));
         let facets = all.facets.expect("facets");
-        assert!(facets.classes.contains(&("gas_detector".to_owned(), 3)));
-        assert!(facets.states.contains(&(LifecycleState::InService, 6)));
-        assert!(facets.states.contains(&(LifecycleState::Planned, 1)));
+        let gas = before(&demo_facets.classes, "gas_detector") + 3;
+        assert!(facets.classes.contains(&("gas_detector".to_owned(), gas)));
+        assert!(facets.states.contains(&(LifecycleState::InService, before_state(LifecycleState::InService) + 6)));
+        assert!(facets.states.contains(&(LifecycleState::Planned, before_state(LifecycleState::Planned) + 1)));
         assert_eq!(all.names.get("gas_detector").map(String::as_str), Some("气体探测器"));
         let q = AssetQuery { states: vec!["in_service".into()], text: "gd-000".into(), ..AssetQuery::default() };
         let found = p.register().list(&tech, &q, PageRequest::clamped(None, None), false).await.expect("list");
@@ -514,15 +526,17 @@ async fn an_exported_workbook_imports_back_unchanged() {
         let p = park(&t).await;
         p.locations().await;
         let tech = p.caller("jb.tech01").await;
+        // The demo park has its own register (demo_asset): the export holds it too.
+        let demo = p.register().export(&tech, &AssetQuery::default()).await.expect("export");
         p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
         let book = p.register().export(&tech, &AssetQuery::default()).await.expect("export");
-        assert_eq!(book.assets.rows.len(), 7);
-        assert_eq!(book.relations.rows.len(), 6);
+        assert_eq!(book.assets.rows.len(), demo.assets.rows.len() + 7);
+        assert_eq!(book.relations.rows.len(), demo.relations.rows.len() + 6);
         let head = p.audit_head().await;
         let again = p.register().import(&tech, &book.to_sheet(), &no_progress).await.expect("import back");
         assert_eq!(
             (again.created, again.updated, again.unchanged, again.relations_added),
-            (0, 0, 7, 0),
+            (0, 0, book.assets.rows.len(), 0),
             "{:?}",
             t.engine
         );

@@ -2,8 +2,16 @@
 //! on PostgreSQL, each on a fresh database.
 
 mod asset;
+// Calibration register (R-9.1.1d).
+mod calibration;
+// Demo asset register (issue 4).
+mod demo_asset;
+// Demo inspection history (issue 4).
+mod demo_schedule;
 mod desk;
 mod notify;
+// Inspections, maintenance and calibration by plan (issue #4).
+mod schedule;
 
 use std::sync::Arc;
 

@@ -1,10 +1,16 @@
 //! The JSON API under `/api/v1`: the same use cases as the pages, typed bodies that refuse
 //! unknown fields, and localised errors.
 
+// Asset register (issue #4).
+pub mod assets;
 pub mod audit;
+// Calibration register (R-9.1.1d).
+pub mod calibration;
 pub mod channels;
 pub mod me;
 pub mod orgs;
+// Inspections, maintenance and calibration by plan (issue #4).
+pub mod schedules;
 pub mod security;
 pub mod session;
 pub mod tickets;

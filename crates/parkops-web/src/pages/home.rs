@@ -150,6 +150,10 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Response {
         ("mod-audit", "green", "status-ready"),
         ("mod-auth", "green", "status-ready"),
         ("mod-desk", "green", "status-ready"),
+        // Asset register (issue #4).
+        ("nav-assets", "green", "status-ready"),
+        // Inspections, maintenance and calibration by plan (issue #4).
+        ("nav-inspection", "green", "status-ready"),
     ];
     let mut modules: Vec<_> = done.iter().map(|(k, tone, s)| (i.t(k), (*tone).to_owned(), i.t(s))).collect();
     modules.extend(super::PLANNED.iter().map(|k| (i.t(k), "grey".to_owned(), i.t("nav-planned"))));

@@ -2,8 +2,14 @@
 //! navigation from the caller's capabilities, breadcrumbs, flash) and its own data.
 
 pub mod admin;
+// Asset register (issue #4).
+pub mod assets;
+pub mod assets_admin;
+pub mod assets_import;
 pub mod audit;
 pub mod auth;
+// Calibration register (R-9.1.1d).
+pub mod calibration;
 pub mod channels;
 pub mod desk;
 pub mod desk_admin;
@@ -11,6 +17,8 @@ pub mod home;
 pub mod inbox;
 pub mod orgs;
 pub mod posts;
+// Inspections, maintenance and calibration by plan (issue #4).
+pub mod schedules;
 pub mod users;
 
 use std::collections::HashMap;
@@ -92,8 +100,8 @@ pub struct Chrome {
 }
 
 /// The modules of the standard still to be built, shown greyed in the navigation.
-pub(crate) const PLANNED: [&str; 7] =
-    ["nav-assets", "nav-inspection", "nav-monitoring", "nav-changes", "nav-suppliers", "nav-backup", "nav-improvement"];
+pub(crate) const PLANNED: [&str; 5] =
+    ["nav-monitoring", "nav-changes", "nav-suppliers", "nav-backup", "nav-improvement"];
 
 impl Chrome {
     /// The frame for `ctx`, titled by the message `title_key`, with `section` highlighted.
@@ -177,6 +185,40 @@ fn nav(i: &I18n, p: &Principal, section: &str, unread: usize) -> Vec<NavGroup> {
     }
     desk.push(inbox);
     groups.push(NavGroup { label: i.t("nav-group-desk"), items: desk });
+    // Asset register (issue #4).
+    if p.has(Capability::AssetView) {
+        let mut assets = vec![item("nav-asset-list", "/assets", true)];
+        if p.has(Capability::AssetManage) {
+            assets.push(item("nav-asset-import", "/assets/import", true));
+        }
+        assets.push(item("nav-asset-parts", "/assets/spare-parts", true));
+        assets.push(item("nav-asset-locations", "/assets/locations", true));
+        assets.push(item("nav-asset-classes", "/assets/classes", true));
+        groups.push(NavGroup { label: i.t("nav-group-assets"), items: assets });
+    }
+    // Inspections, maintenance and calibration by plan (issue #4).
+    if p.has(Capability::InspectionView) {
+        let insp = vec![
+            item("nav-insp-tasks", "/inspection/tasks?status=pending", true),
+            item("nav-insp-calendar", "/inspection/calendar", true),
+            item("nav-insp-plans", "/inspection/plans", true),
+            item("nav-insp-standards", "/inspection/standards", true),
+        ];
+        groups.push(NavGroup { label: i.t("nav-insp"), items: insp });
+    }
+    // Calibration register (R-9.1.1d): under 巡检与维护 when shown, else a group of its own.
+    if p.has(Capability::AssetView) {
+        let cal = vec![
+            item("nav-calibration-register", "/calibration", true),
+            item("nav-calibration-due", "/calibration/due", true),
+            item("nav-calibration-cycles", "/calibration/cycles", true),
+        ];
+        let insp = i.t("nav-insp");
+        match groups.iter_mut().find(|g| g.label == insp) {
+            Some(g) => g.items.extend(cal),
+            None => groups.push(NavGroup { label: i.t("nav-calibration"), items: cal }),
+        }
+    }
     let mut org = Vec::new();
     if p.has(Capability::OrgView) {
         org.push(item("nav-orgs", "/orgs", true));

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::support::{PASSWORD, TestApp};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -20,7 +20,7 @@ impl Drop for Driver {
 }
 
 /// Starts chromedriver and waits for its "started successfully" line (no polling, no sleeps).
-fn start_driver() -> Option<(Driver, u16)> {
+pub(crate) fn start_driver() -> Option<(Driver, u16)> {
     let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
@@ -45,7 +45,7 @@ fn start_driver() -> Option<(Driver, u16)> {
     Some((Driver(child), port))
 }
 
-async fn browser(driver_port: u16) -> fantoccini::Client {
+pub(crate) async fn browser(driver_port: u16) -> fantoccini::Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -64,7 +64,7 @@ async fn browser(driver_port: u16) -> fantoccini::Client {
 }
 
 /// A demo park served on a real listener (the browser talks HTTP to it), and its base URL.
-async fn serve() -> (TestApp, String) {
+pub(crate) async fn serve() -> (TestApp, String) {
     let t = TestApp::on(parkops_testkit::TestDatabase::sqlite()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -190,6 +190,113 @@ async fn screenshots_of_the_login_and_administration_pages() {
     b.find(Locator::Css("button[type=submit]")).await.expect("b").click().await.expect("click");
     b.wait().for_element(Locator::Css("#totp-secret")).await.expect("enrol page");
     std::fs::write(format!("{dir}/totp-enrol.png"), b.screenshot().await.expect("shot")).expect("write");
+    b.close().await.expect("close");
+}
+
+/// The asset register's pages (issue #4), on a desktop and a phone: run with
+/// `PARKOPS_SCREENSHOTS=dir cargo test -p parkops-web --test it -- --ignored screenshots`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes screenshots for people to look at; needs PARKOPS_SCREENSHOTS=dir"]
+async fn screenshots_of_the_asset_pages() {
+    let dir = std::env::var("PARKOPS_SCREENSHOTS").expect("PARKOPS_SCREENSHOTS=dir names where to write");
+    let Some((_driver, driver_port)) = start_driver() else { return };
+    let (t, base) = serve().await;
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let manager = t.caller("jb.manager").await;
+    let register = t.app.assets();
+    let code_id = |code: &'static str| {
+        let register = t.app.assets();
+        let manager = manager.clone();
+        async move {
+            let q = parkops_app::asset::AssetQuery { text: code.into(), ..Default::default() };
+            let page = parkops_app::ports::PageRequest { page: 1, per_page: 20 };
+            let list = register.list(&manager, &q, page, false).await.expect("list");
+            list.page.items.into_iter().find(|a| a.code == code).map(|a| a.id.to_string()).unwrap_or_default()
+        }
+    };
+    let gateway = code_id("JB-GW-E01").await;
+    let offline = code_id("JB-GW-E03").await;
+    let parts = register.spare_parts(&manager).await.expect("parts");
+    let part = match parts.first() {
+        Some(p) => p.id.to_string(),
+        None => {
+            let input = parkops_app::asset::SparePartInput {
+                code: "SP-GD-HEAD".into(),
+                name: "催化燃烧传感头".into(),
+                class: "gas_detector".into(),
+                unit: "个".into(),
+                stock: 3,
+                min_stock: 5,
+            };
+            register.create_spare_part(&manager, input).await.expect("part").id.to_string()
+        }
+    };
+    let b = browser(driver_port).await;
+    b.goto(&format!("{base}/login")).await.expect("login page");
+    b.find(Locator::Css("input[name=username]")).await.expect("username").send_keys("jb.manager").await.expect("type");
+    b.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    b.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("click");
+    b.wait().for_element(Locator::Css("main h1")).await.expect("dashboard");
+    let pages = [
+        ("assets", "/assets".to_owned()),
+        ("assets-filtered", "/assets?family=safety_instrument&state=faulty".to_owned()),
+        ("asset-gateway", format!("/assets/{gateway}")),
+        ("asset-offline-gateway", format!("/assets/{offline}")),
+        ("asset-retire", format!("/assets/{gateway}/lifecycle?event=retire")),
+        ("asset-edit", format!("/assets/{gateway}/edit")),
+        ("asset-new", "/assets/new".to_owned()),
+        ("asset-new-detector", "/assets/new?class=gas_detector".to_owned()),
+        ("asset-classes", "/assets/classes?class=gas_detector".to_owned()),
+        ("asset-locations", "/assets/locations".to_owned()),
+        ("asset-parts", "/assets/spare-parts".to_owned()),
+        ("asset-part", format!("/assets/spare-parts/{part}")),
+        ("asset-import", "/assets/import".to_owned()),
+    ];
+    for (width, height, prefix) in [(1366, 900, ""), (390, 844, "phone-")] {
+        b.set_window_size(width, height).await.expect("size");
+        for (name, path) in &pages {
+            b.goto(&format!("{base}{path}")).await.expect("page");
+            std::fs::write(format!("{dir}/{prefix}{name}.png"), b.screenshot().await.expect("shot")).expect("write");
+        }
+    }
+    // The whole CI page in a tall window.
+    b.set_window_size(1366, 2600).await.expect("tall");
+    b.goto(&format!("{base}/assets/{gateway}")).await.expect("page");
+    std::fs::write(format!("{dir}/asset-gateway-full.png"), b.screenshot().await.expect("shot")).expect("write");
+    // A refused import: the report as a table.
+    b.set_window_size(1366, 900).await.expect("size");
+    let csv = "\u{feff}编码,名称,类别,gas_kind\r\nSHOT-1,探测器,气体探测器,毒气\r\nSHOT-2,,不存在的类别,\r\n";
+    let file = std::env::temp_dir().join(format!("parkops-shot-{}.csv", std::process::id()));
+    std::fs::write(&file, csv).expect("csv");
+    b.goto(&format!("{base}/assets/import")).await.expect("import");
+    b.find(Locator::Css("input[type=file]"))
+        .await
+        .expect("file")
+        .send_keys(&file.to_string_lossy())
+        .await
+        .expect("pick");
+    b.find(Locator::Css("form[enctype] button.primary")).await.expect("button").click().await.expect("click");
+    b.wait().for_element(Locator::Css("table.report")).await.expect("report");
+    std::fs::write(format!("{dir}/asset-import-report.png"), b.screenshot().await.expect("shot")).expect("write");
+    // A long import: its progress while it runs, then the counts.
+    let mut big = String::from("\u{feff}编码,名称,类别,状态,摄像机类型\r\n");
+    for n in 0..20_000 {
+        big.push_str(&format!("SHOT-CAM-{n:05},演示摄像机 {n},摄像机,运行,枪机\r\n"));
+    }
+    std::fs::write(&file, big).expect("csv");
+    b.goto(&format!("{base}/assets/import")).await.expect("import");
+    b.find(Locator::Css("input[type=file]"))
+        .await
+        .expect("file")
+        .send_keys(&file.to_string_lossy())
+        .await
+        .expect("pick");
+    b.find(Locator::Css("form[enctype] button.primary")).await.expect("button").click().await.expect("click");
+    b.wait().for_element(Locator::Css(".progress-count, .import-counts")).await.expect("job page");
+    std::fs::write(format!("{dir}/asset-import-progress.png"), b.screenshot().await.expect("shot")).expect("write");
+    b.wait().for_element(Locator::Css(".import-counts")).await.expect("counts");
+    std::fs::write(format!("{dir}/asset-import-done.png"), b.screenshot().await.expect("shot")).expect("write");
+    let _ = std::fs::remove_file(&file);
     b.close().await.expect("close");
 }
 

@@ -300,8 +300,19 @@ fn resource_files_are_complete() {
             .filter(|k| !k.is_empty() && !k.starts_with('#'))
             .collect()
     };
-    let zh = keys(include_str!("../../locales/zh-CN/main.ftl"));
-    let en = keys(include_str!("../../locales/en/main.ftl"));
+    // Every resource file of a language (main.ftl and one per feature, e.g. assets.ftl).
+    let all = |lang: &str| -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+        let mut files: Vec<_> = std::fs::read_dir(dir).expect("locales").flatten().map(|e| e.path()).collect();
+        files.sort();
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .map(|p| std::fs::read_to_string(p).expect("ftl"))
+            .collect()
+    };
+    let zh = keys(&all("zh-CN"));
+    let en = keys(&all("en"));
     assert_eq!(zh.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&String>::new());
     let mut used = std::collections::BTreeSet::new();
     let dirs = [
