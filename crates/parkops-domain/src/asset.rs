@@ -11,9 +11,11 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use crate::id::IdError;
+use crate::id::id_type;
 use crate::ticket::BusinessDomain;
 
+/// A closed set of coded values with Chinese terms: `ALL`, `code`, `label`, `parse` (code or
+/// term). `calibration` uses it too.
 macro_rules! labelled_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = ($code:literal, $label:literal)),+ $(,)? }) => {
         $(#[$doc])*
@@ -45,52 +47,17 @@ macro_rules! labelled_enum {
         }
     };
 }
+pub(crate) use labelled_enum;
 
-macro_rules! asset_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(uuid::Uuid);
-
-        impl $name {
-            /// Wraps an existing UUID.
-            #[must_use]
-            pub const fn from_uuid(id: uuid::Uuid) -> Self {
-                Self(id)
-            }
-
-            /// The UUID inside.
-            #[must_use]
-            pub const fn as_uuid(&self) -> &uuid::Uuid {
-                &self.0
-            }
-
-            /// Parses the hyphenated text form.
-            ///
-            /// # Errors
-            /// [`IdError`] when the text is not a UUID.
-            pub fn parse(text: &str) -> Result<Self, IdError> {
-                uuid::Uuid::parse_str(text.trim()).map(Self).map_err(|_| IdError { kind: stringify!($name) })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.hyphenated().fmt(f)
-            }
-        }
-    };
-}
-
-asset_id!(
+id_type!(
     /// A configuration item (CI) of the register.
     AssetId
 );
-asset_id!(
+id_type!(
     /// A node of the location tree (zone, site or point).
     LocationId
 );
-asset_id!(
+id_type!(
     /// A spare part kept in stock.
     SparePartId
 );

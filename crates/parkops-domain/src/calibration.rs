@@ -11,78 +11,16 @@
 //! the due state of a CI on a given day. Pure data and functions: storing records, who may
 //! write them and notifying owners is the application's business.
 
-use std::fmt;
-
 use chrono::{Months, NaiveDate};
 
 use crate::asset::Decimal;
-use crate::id::IdError;
 
-/// One calibration record version (each correction is a new version with its own id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CalibrationId(uuid::Uuid);
+crate::id::id_type!(
+    /// One calibration record version (each correction is a new version with its own id).
+    CalibrationId
+);
 
-impl CalibrationId {
-    /// Wraps an existing UUID.
-    #[must_use]
-    pub const fn from_uuid(id: uuid::Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The UUID inside.
-    #[must_use]
-    pub const fn as_uuid(&self) -> &uuid::Uuid {
-        &self.0
-    }
-
-    /// Parses the hyphenated text form.
-    ///
-    /// # Errors
-    /// [`IdError`] when the text is not a UUID.
-    pub fn parse(text: &str) -> Result<Self, IdError> {
-        uuid::Uuid::parse_str(text.trim()).map(Self).map_err(|_| IdError { kind: "CalibrationId" })
-    }
-}
-
-impl fmt::Display for CalibrationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
-
-macro_rules! coded {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = ($code:literal, $label:literal)),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// Stable code for storage, the API and resource keys.
-            #[must_use]
-            pub const fn code(self) -> &'static str {
-                match self { $(Self::$variant => $code),+ }
-            }
-
-            /// The Chinese term, as written on certificates and in sheets.
-            #[must_use]
-            pub const fn label(self) -> &'static str {
-                match self { $(Self::$variant => $label),+ }
-            }
-
-            /// The value with this code (ASCII case ignored) or Chinese term.
-            #[must_use]
-            pub fn parse(text: &str) -> Option<Self> {
-                let text = text.trim();
-                Self::ALL.iter().copied().find(|v| v.code().eq_ignore_ascii_case(text) || v.label() == text)
-            }
-        }
-    };
-}
-
-coded!(
+crate::asset::labelled_enum!(
     /// How the instrument was checked: the three methods R-9.1.1d names.
     Method {
         /// 量值传递: the value passed down from a reference standard, by legal verification
@@ -95,7 +33,7 @@ coded!(
     }
 );
 
-coded!(
+crate::asset::labelled_enum!(
     /// The conclusion of a calibration (校准结论).
     Conclusion {
         /// 合格.
@@ -107,7 +45,7 @@ coded!(
     }
 );
 
-coded!(
+crate::asset::labelled_enum!(
     /// Which reminder a CI's owners were sent for one due date.
     NoticeKind {
         /// The due date is within the reminder window.

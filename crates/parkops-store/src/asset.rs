@@ -24,7 +24,7 @@ use parkops_domain::ticket::BusinessDomain;
 use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
-use crate::rows::{bad, code, flag, int, opt_text, text, time};
+use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -69,14 +69,6 @@ const PARAMS_PER_STATEMENT: usize = 480;
 const BYTES_PER_STATEMENT: usize = 12 * 1024;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
-
-fn opt_id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, StoreError> {
-    opt_text(row, c)?.map(|t| parse(&t).map_err(|_| bad(c))).transpose()
-}
-
-fn id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, StoreError> {
-    parse(&text(row, c)?).map_err(|_| bad(c))
-}
 
 fn asset(row: &AnyRow) -> Result<AssetRecord, StoreError> {
     let attributes: BTreeMap<String, String> =
@@ -191,22 +183,6 @@ fn class_record(row: &AnyRow) -> Result<AssetClassRecord, StoreError> {
     })
 }
 
-fn select(columns: &'static str, from: &'static str) -> Sql {
-    let mut s = Sql::new("SELECT ");
-    s.push(columns).push(from);
-    s
-}
-
-/// Binds `values` as a comma-separated list (for `IN (…)`).
-fn bind_list(sql: &mut Sql, values: impl IntoIterator<Item = String>) {
-    for (i, v) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(v);
-    }
-}
-
 fn attributes_json(a: &AssetRecord) -> Result<String, StoreError> {
     serde_json::to_string(&a.attributes).map_err(unavailable)
 }
@@ -261,7 +237,7 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     }
     if !f.classes.is_empty() {
         sql.push(" AND class IN (");
-        bind_list(sql, f.classes.iter().cloned());
+        sql.bind_list(f.classes.iter().cloned());
         sql.push(")");
     }
     if let Some(family) = f.family {
@@ -269,7 +245,7 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     }
     if !f.states.is_empty() {
         sql.push(" AND state IN (");
-        bind_list(sql, f.states.iter().map(|s| s.code().to_owned()));
+        sql.bind_list(f.states.iter().map(|s| s.code().to_owned()));
         sql.push(")");
     }
     if let Some(z) = f.zone {
@@ -310,12 +286,12 @@ impl Db {
     ) -> Result<Vec<AssetRecord>, StoreError> {
         let mut out = Vec::with_capacity(values.len());
         for chunk in values.chunks(IDS_PER_QUERY) {
-            let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE ");
+            let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE ");
             if let Some(p) = park {
                 sql.push("park_id = ").bind(p.to_string()).push(" AND ");
             }
             sql.push(column).push(" IN (");
-            bind_list(&mut sql, chunk.iter().cloned());
+            sql.bind_list(chunk.iter().cloned());
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push(asset(&row)?);
@@ -374,13 +350,13 @@ fn opt_facet<T, E>(
 #[async_trait]
 impl AssetReads for Db {
     async fn asset(&self, id: AssetId) -> Result<Option<AssetRecord>, StoreError> {
-        let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE id = ");
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE id = ");
         sql.bind(id.to_string());
         self.all(sql).await?.first().map(asset).transpose()
     }
 
     async fn asset_by_code(&self, park: ParkId, code: &str) -> Result<Option<AssetRecord>, StoreError> {
-        let mut sql = select(ASSET_COLUMNS, " FROM asset WHERE park_id = ");
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE park_id = ");
         sql.bind(park.to_string()).push(" AND code = ").bind(code.trim().to_owned());
         self.all(sql).await?.first().map(asset).transpose()
     }
@@ -399,7 +375,7 @@ impl AssetReads for Db {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM asset");
         asset_where(&mut count, filter);
         let total = self.count(count).await?;
-        let mut sql = select(ASSET_COLUMNS, " FROM asset");
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset");
         asset_where(&mut sql, filter);
         sql.push(match filter.sort {
             AssetSort::Code => " ORDER BY code",
@@ -418,7 +394,7 @@ impl AssetReads for Db {
     }
 
     async fn asset_events(&self, id: AssetId) -> Result<Vec<AssetEventRecord>, StoreError> {
-        let mut sql = select(EVENT_COLUMNS, " FROM asset_event WHERE asset_id = ");
+        let mut sql = Sql::select(EVENT_COLUMNS, " FROM asset_event WHERE asset_id = ");
         sql.bind(id.to_string()).push(" ORDER BY seq");
         self.all(sql).await?.iter().map(event).collect()
     }
@@ -431,9 +407,9 @@ impl AssetReads for Db {
             // Two index-backed lookups (primary key from the `from` end, `asset_relation_by_to`
             // from the other) rather than one OR over both columns.
             for column in ["from_id", "to_id"] {
-                let mut sql = select(RELATION_COLUMNS, " FROM asset_relation WHERE ");
+                let mut sql = Sql::select(RELATION_COLUMNS, " FROM asset_relation WHERE ");
                 sql.push(column).push(" IN (");
-                bind_list(&mut sql, chunk.iter().cloned());
+                sql.bind_list(chunk.iter().cloned());
                 sql.push(")");
                 for row in self.all(sql).await? {
                     let r = relation(&row)?;
@@ -447,7 +423,7 @@ impl AssetReads for Db {
     }
 
     async fn locations(&self, park: ParkId) -> Result<Vec<LocationRecord>, StoreError> {
-        let mut sql = select(LOCATION_COLUMNS, " FROM asset_location WHERE park_id = ");
+        let mut sql = Sql::select(LOCATION_COLUMNS, " FROM asset_location WHERE park_id = ");
         sql.bind(park.to_string()).push(" ORDER BY code");
         self.all(sql).await?.iter().map(location).collect()
     }
@@ -461,19 +437,19 @@ impl AssetReads for Db {
     }
 
     async fn spare_parts(&self, park: ParkId) -> Result<Vec<SparePartRecord>, StoreError> {
-        let mut sql = select(PART_COLUMNS, " FROM spare_part WHERE park_id = ");
+        let mut sql = Sql::select(PART_COLUMNS, " FROM spare_part WHERE park_id = ");
         sql.bind(park.to_string()).push(" ORDER BY code");
         self.all(sql).await?.iter().map(part).collect()
     }
 
     async fn spare_part(&self, id: SparePartId) -> Result<Option<SparePartRecord>, StoreError> {
-        let mut sql = select(PART_COLUMNS, " FROM spare_part WHERE id = ");
+        let mut sql = Sql::select(PART_COLUMNS, " FROM spare_part WHERE id = ");
         sql.bind(id.to_string());
         self.all(sql).await?.first().map(part).transpose()
     }
 
     async fn stock_movements(&self, id: SparePartId) -> Result<Vec<StockMovementRecord>, StoreError> {
-        let mut sql = select(MOVEMENT_COLUMNS, " FROM spare_part_movement WHERE part_id = ");
+        let mut sql = Sql::select(MOVEMENT_COLUMNS, " FROM spare_part_movement WHERE part_id = ");
         sql.bind(id.to_string()).push(" ORDER BY seq");
         self.all(sql).await?.iter().map(movement).collect()
     }

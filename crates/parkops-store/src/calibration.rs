@@ -23,7 +23,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
-use crate::rows::{bad, code, flag, int, opt_text, text, time, uuid};
+use crate::rows::{bad, code, date, date_text, flag, int, opt_date, opt_text, text, time, uuid};
 use crate::tx::DbTx;
 use crate::{Db, Sql, unavailable};
 
@@ -38,18 +38,6 @@ const CYCLE_COLUMNS: &str =
     "park_id, class, version, enabled, cycle_months, method, basis, note, created_by, created_at";
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
-
-fn date(row: &AnyRow, c: &'static str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(&text(row, c)?, "%Y-%m-%d").map_err(|_| bad(c))
-}
-
-fn opt_date(row: &AnyRow, c: &'static str) -> Result<Option<NaiveDate>, StoreError> {
-    opt_text(row, c)?.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad(c))).transpose()
-}
-
-fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
 
 fn calibration_id(row: &AnyRow, c: &'static str) -> Result<CalibrationId, StoreError> {
     CalibrationId::parse(&text(row, c)?).map_err(|_| bad(c))
@@ -173,16 +161,6 @@ fn notice(row: &AnyRow) -> Result<NoticeRecord, StoreError> {
     })
 }
 
-/// Binds `values` as a comma-separated list (for `IN (…)`).
-fn bind_list(sql: &mut Sql, values: impl IntoIterator<Item = String>) {
-    for (i, v) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(v);
-    }
-}
-
 /// The register's conditions on `r` (record) and `a` (its CI), newest versions only.
 fn record_where(sql: &mut Sql, f: &RecordFilter) {
     sql.push(" WHERE NOT EXISTS (SELECT 1 FROM calibration_record c WHERE c.corrects_id = r.id)");
@@ -194,7 +172,7 @@ fn record_where(sql: &mut Sql, f: &RecordFilter) {
     }
     if !f.classes.is_empty() {
         sql.push(" AND r.class IN (");
-        bind_list(sql, f.classes.iter().cloned());
+        sql.bind_list(f.classes.iter().cloned());
         sql.push(")");
     }
     if let Some(o) = f.enterprise {
@@ -213,10 +191,10 @@ fn record_where(sql: &mut Sql, f: &RecordFilter) {
         sql.push(" AND r.method = ").bind(m.code().to_owned());
     }
     if let Some(d) = f.from {
-        sql.push(" AND r.performed_on >= ").bind(day(d));
+        sql.push(" AND r.performed_on >= ").bind(date_text(d));
     }
     if let Some(d) = f.until {
-        sql.push(" AND r.performed_on <= ").bind(day(d));
+        sql.push(" AND r.performed_on <= ").bind(date_text(d));
     }
     if let Some(o) = f.org_scope {
         sql.push(" AND (a.enterprise_org_id = ").bind(o.to_string()).push(" OR a.maintainer_org_id = ");
@@ -237,11 +215,11 @@ fn due_where(sql: &mut Sql, f: &DueFilter, with_due: bool) {
         sql.push(" AND a.park_id = ").bind(p.to_string());
     }
     sql.push(" AND a.class IN (");
-    bind_list(sql, f.classes.iter().cloned());
+    sql.bind_list(f.classes.iter().cloned());
     sql.push(")");
     if !f.states.is_empty() {
         sql.push(" AND a.state IN (");
-        bind_list(sql, f.states.iter().map(|s| s.code().to_owned()));
+        sql.bind_list(f.states.iter().map(|s| s.code().to_owned()));
         sql.push(")");
     }
     if let Some(o) = f.enterprise {
@@ -264,10 +242,10 @@ fn due_where(sql: &mut Sql, f: &DueFilter, with_due: bool) {
         }
         sql.push("(s.next_due IS NOT NULL");
         if let Some(d) = f.due_from {
-            sql.push(" AND s.next_due >= ").bind(day(d));
+            sql.push(" AND s.next_due >= ").bind(date_text(d));
         }
         if let Some(d) = f.due_until {
-            sql.push(" AND s.next_due <= ").bind(day(d));
+            sql.push(" AND s.next_due <= ").bind(date_text(d));
         }
         sql.push("))");
     }
@@ -377,9 +355,9 @@ impl CalibrationReads for Db {
              CAST(SUM(CASE WHEN s.next_due IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS never, \
              CAST(SUM(CASE WHEN s.next_due < ",
         );
-        sql.bind(day(today));
-        sql.push(" THEN 1 ELSE 0 END) AS BIGINT) AS overdue, CAST(SUM(CASE WHEN s.next_due >= ").bind(day(today));
-        sql.push(" AND s.next_due <= ").bind(day(soon_until));
+        sql.bind(date_text(today));
+        sql.push(" THEN 1 ELSE 0 END) AS BIGINT) AS overdue, CAST(SUM(CASE WHEN s.next_due >= ").bind(date_text(today));
+        sql.push(" AND s.next_due <= ").bind(date_text(soon_until));
         sql.push(
             " THEN 1 ELSE 0 END) AS BIGINT) AS soon FROM asset a LEFT JOIN calibration_status s ON s.asset_id = a.id",
         );
@@ -413,7 +391,7 @@ impl CalibrationReads for Db {
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let mut sql = Sql::new("SELECT ");
             sql.push(ATTACHMENT_COLUMNS).push(" FROM calibration_attachment WHERE record_id IN (");
-            bind_list(&mut sql, chunk.iter().cloned());
+            sql.bind_list(chunk.iter().cloned());
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push(attachment(&row)?);
@@ -449,7 +427,7 @@ impl CalibrationReads for Db {
             let mut sql = Sql::new(
                 "SELECT park_id, asset_id, kind, due_key, recipients, created_at FROM calibration_notice WHERE asset_id IN (",
             );
-            bind_list(&mut sql, chunk.iter().cloned());
+            sql.bind_list(chunk.iter().cloned());
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push(notice(&row)?);
@@ -472,11 +450,16 @@ impl CalibrationWrites for DbTx {
         sql.push(", ").bind(r.class.clone()).push(", ").bind(r.version).push(", ").bind(r.root_id.to_string());
         sql.push(", ").bind(r.corrects_id.map(|c| c.to_string())).push(", ").bind(r.correction_reason.clone());
         sql.push(", ").bind(r.method.code().to_owned()).push(", ").bind(r.standard_name.clone());
-        sql.push(", ").bind(r.standard_certificate.clone()).push(", ").bind(r.standard_valid_until.map(day));
+        sql.push(", ").bind(r.standard_certificate.clone()).push(", ").bind(r.standard_valid_until.map(date_text));
         sql.push(", ").bind(r.certificate_no.clone()).push(", ").bind(r.performer.clone());
-        sql.push(", ").bind(r.performer_org_id.map(|o| o.to_string())).push(", ").bind(day(r.performed_on));
+        sql.push(", ").bind(r.performer_org_id.map(|o| o.to_string())).push(", ").bind(date_text(r.performed_on));
         sql.push(", ").bind(r.conclusion.code().to_owned()).push(", ").bind(points_json(&r.points));
-        sql.push(", ").bind(r.cycle.code()).push(", ").bind(day(r.computed_due)).push(", ").bind(day(r.next_due));
+        sql.push(", ")
+            .bind(r.cycle.code())
+            .push(", ")
+            .bind(date_text(r.computed_due))
+            .push(", ")
+            .bind(date_text(r.next_due));
         sql.push(", ").bind(r.next_due_reason.clone()).push(", ").bind(r.task_id.map(|t| t.to_string()));
         sql.push(", ").bind(r.note.clone()).push(", ").bind(r.created_by.clone());
         sql.push(", ").bind(r.created_at.as_millis()).push(")");
@@ -487,8 +470,8 @@ impl CalibrationWrites for DbTx {
         let mut sql = Sql::new("INSERT INTO calibration_status (");
         sql.push(STATUS_COLUMNS).push(") VALUES (").bind(s.asset_id.to_string()).push(", ");
         sql.bind(s.park_id.to_string()).push(", ").bind(s.record_id.to_string()).push(", ");
-        sql.bind(day(s.performed_on)).push(", ").bind(s.conclusion.code().to_owned()).push(", ");
-        sql.bind(day(s.next_due)).push(", ").bind(s.updated_at.as_millis()).push(
+        sql.bind(date_text(s.performed_on)).push(", ").bind(s.conclusion.code().to_owned()).push(", ");
+        sql.bind(date_text(s.next_due)).push(", ").bind(s.updated_at.as_millis()).push(
             ") ON CONFLICT (asset_id) DO UPDATE SET park_id = excluded.park_id, record_id = excluded.record_id, \
              performed_on = excluded.performed_on, conclusion = excluded.conclusion, next_due = excluded.next_due, \
              updated_at = excluded.updated_at",

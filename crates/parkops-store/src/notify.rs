@@ -66,28 +66,22 @@ fn delivery(row: &AnyRow) -> Result<DeliveryRecord, StoreError> {
     })
 }
 
-fn select(columns: &'static str, rest: &'static str) -> Sql {
-    let mut s = Sql::new("SELECT ");
-    s.push(columns).push(rest);
-    s
-}
-
 #[async_trait]
 impl NotifyReads for Db {
     async fn channels(&self, park: ParkId) -> Result<Vec<ChannelRecord>, StoreError> {
-        let mut sql = select(CHANNEL_COLUMNS, " FROM notify_channel WHERE park_id = ");
+        let mut sql = Sql::select(CHANNEL_COLUMNS, " FROM notify_channel WHERE park_id = ");
         sql.bind(park.to_string()).push(" ORDER BY created_at");
         self.all(sql).await?.iter().map(channel).collect()
     }
 
     async fn channel(&self, id: uuid::Uuid) -> Result<Option<ChannelRecord>, StoreError> {
-        let mut sql = select(CHANNEL_COLUMNS, " FROM notify_channel WHERE id = ");
+        let mut sql = Sql::select(CHANNEL_COLUMNS, " FROM notify_channel WHERE id = ");
         sql.bind(id.to_string());
         self.all(sql).await?.first().map(channel).transpose()
     }
 
     async fn channels_with_work(&self, now: Timestamp) -> Result<Vec<ChannelRecord>, StoreError> {
-        let mut sql = select(
+        let mut sql = Sql::select(
             CHANNEL_COLUMNS,
             " FROM notify_channel c WHERE enabled = 1 AND (EXISTS (SELECT 1 FROM notify_message m WHERE m.channel_id = c.id \
              AND m.delivery_id IS NULL) OR EXISTS (SELECT 1 FROM notify_delivery d WHERE d.channel_id = c.id \
@@ -131,7 +125,7 @@ impl NotifyReads for Db {
         channel: uuid::Uuid,
         now: Timestamp,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let mut sql = select(DELIVERY_COLUMNS, " FROM notify_delivery WHERE channel_id = ");
+        let mut sql = Sql::select(DELIVERY_COLUMNS, " FROM notify_delivery WHERE channel_id = ");
         sql.bind(channel.to_string()).push(" AND status = 'retry' AND next_attempt_at <= ").bind(now.as_millis());
         sql.push(" ORDER BY next_attempt_at");
         self.all(sql).await?.iter().map(delivery).collect()

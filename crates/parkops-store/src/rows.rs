@@ -1,6 +1,7 @@
 //! Row → domain mapping. Status and type codes are mapped here and only here, through the
 //! domain's exhaustive `code`/`parse` pairs (round-trip tested in the contract suite).
 
+use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
 use parkops_app::StoreError;
@@ -41,6 +42,35 @@ pub(crate) fn code<T>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Opt
 /// A UUID stored as text.
 pub(crate) fn uuid(row: &AnyRow, c: &'static str) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::parse_str(&text(row, c)?).map_err(|_| bad(c))
+}
+
+/// A required id column, parsed by the id type's `parse`.
+pub(crate) fn id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, StoreError> {
+    parse(&text(row, c)?).map_err(|_| bad(c))
+}
+
+/// An optional id column, parsed by the id type's `parse`.
+pub(crate) fn opt_id<T, E>(
+    row: &AnyRow,
+    c: &'static str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, StoreError> {
+    opt_text(row, c)?.map(|t| parse(&t).map_err(|_| bad(c))).transpose()
+}
+
+/// A calendar date stored as `YYYY-MM-DD` text.
+pub(crate) fn date(row: &AnyRow, c: &'static str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(&text(row, c)?, "%Y-%m-%d").map_err(|_| bad(c))
+}
+
+/// An optional calendar date stored as `YYYY-MM-DD` text.
+pub(crate) fn opt_date(row: &AnyRow, c: &'static str) -> Result<Option<NaiveDate>, StoreError> {
+    opt_text(row, c)?.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad(c))).transpose()
+}
+
+/// A calendar date as stored: `YYYY-MM-DD`.
+pub(crate) fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
 }
 
 pub(crate) fn text(row: &AnyRow, c: &'static str) -> Result<String, StoreError> {

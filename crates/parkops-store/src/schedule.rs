@@ -24,7 +24,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::read::page_clause;
-use crate::rows::{bad, code, flag, int, opt_int, opt_text, text, time};
+use crate::rows::{bad, code, date, date_text, flag, id, int, opt_date, opt_id, opt_int, text, time};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -47,26 +47,6 @@ const PHOTO_COLUMNS: &str = "id, park_id, task_id, item_code, name, content_type
 const PARAMS_PER_STATEMENT: usize = 480;
 /// Values per `IN (…)` list.
 const VALUES_PER_QUERY: usize = 400;
-
-fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn date(row: &AnyRow, c: &'static str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(&text(row, c)?, "%Y-%m-%d").map_err(|_| bad(c))
-}
-
-fn opt_date(row: &AnyRow, c: &'static str) -> Result<Option<NaiveDate>, StoreError> {
-    opt_text(row, c)?.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad(c))).transpose()
-}
-
-fn id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, StoreError> {
-    parse(&text(row, c)?).map_err(|_| bad(c))
-}
-
-fn opt_id<T, E>(row: &AnyRow, c: &'static str, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<T>, StoreError> {
-    opt_text(row, c)?.map(|t| parse(&t).map_err(|_| bad(c))).transpose()
-}
 
 fn opt_time(row: &AnyRow, c: &'static str) -> Result<Option<Timestamp>, StoreError> {
     Ok(opt_int(row, c)?.map(Timestamp::from_millis))
@@ -220,21 +200,6 @@ fn photo(row: &AnyRow) -> Result<PhotoRecord, StoreError> {
     })
 }
 
-fn select(columns: &'static str, from: &'static str) -> Sql {
-    let mut s = Sql::new("SELECT ");
-    s.push(columns).push(from);
-    s
-}
-
-fn bind_list(sql: &mut Sql, values: impl IntoIterator<Item = String>) {
-    for (i, v) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(v);
-    }
-}
-
 fn task_where(sql: &mut Sql, f: &TaskFilter) {
     sql.push(" WHERE 1 = 1");
     if let Some(p) = f.park_id {
@@ -248,7 +213,7 @@ fn task_where(sql: &mut Sql, f: &TaskFilter) {
     }
     if !f.states.is_empty() {
         sql.push(" AND t.state IN (");
-        bind_list(sql, f.states.iter().map(|s| s.code().to_owned()));
+        sql.bind_list(f.states.iter().map(|s| s.code().to_owned()));
         sql.push(")");
     }
     match f.lateness {
@@ -294,8 +259,8 @@ impl Db {
         }
         let mut by_result: BTreeMap<ResultId, Vec<ResultItemRecord>> = BTreeMap::new();
         for chunk in results.chunks(VALUES_PER_QUERY) {
-            let mut sql = select(ITEM_COLUMNS, " FROM inspection_result_item WHERE result_id IN (");
-            bind_list(&mut sql, chunk.iter().map(|r| r.id.to_string()));
+            let mut sql = Sql::select(ITEM_COLUMNS, " FROM inspection_result_item WHERE result_id IN (");
+            sql.bind_list(chunk.iter().map(|r| r.id.to_string()));
             sql.push(") ORDER BY result_id, position");
             for row in self.all(sql).await? {
                 let (rid, item) = item(&row)?;
@@ -312,30 +277,30 @@ impl Db {
 #[async_trait]
 impl ScheduleReads for Db {
     async fn standards(&self, park: ParkId) -> Result<Vec<StandardRecord>, StoreError> {
-        let mut sql = select(STANDARD_COLUMNS, " FROM inspection_standard WHERE park_id = ");
+        let mut sql = Sql::select(STANDARD_COLUMNS, " FROM inspection_standard WHERE park_id = ");
         sql.bind(park.to_string()).push(" ORDER BY code, version DESC");
         self.all(sql).await?.iter().map(standard).collect()
     }
 
     async fn standard(&self, sid: StandardId) -> Result<Option<StandardRecord>, StoreError> {
-        let mut sql = select(STANDARD_COLUMNS, " FROM inspection_standard WHERE id = ");
+        let mut sql = Sql::select(STANDARD_COLUMNS, " FROM inspection_standard WHERE id = ");
         sql.bind(sid.to_string());
         self.all(sql).await?.first().map(standard).transpose()
     }
 
     async fn plans(&self, park: ParkId) -> Result<Vec<PlanRecord>, StoreError> {
-        let mut sql = select(PLAN_COLUMNS, " FROM schedule_plan WHERE park_id = ");
+        let mut sql = Sql::select(PLAN_COLUMNS, " FROM schedule_plan WHERE park_id = ");
         sql.bind(park.to_string()).push(" ORDER BY name, id");
         self.all(sql).await?.iter().map(plan).collect()
     }
 
     async fn active_plans(&self) -> Result<Vec<PlanRecord>, StoreError> {
-        let sql = select(PLAN_COLUMNS, " FROM schedule_plan WHERE paused = 0 ORDER BY park_id, name, id");
+        let sql = Sql::select(PLAN_COLUMNS, " FROM schedule_plan WHERE paused = 0 ORDER BY park_id, name, id");
         self.all(sql).await?.iter().map(plan).collect()
     }
 
     async fn plan(&self, pid: PlanId) -> Result<Option<PlanRecord>, StoreError> {
-        let mut sql = select(PLAN_COLUMNS, " FROM schedule_plan WHERE id = ");
+        let mut sql = Sql::select(PLAN_COLUMNS, " FROM schedule_plan WHERE id = ");
         sql.bind(pid.to_string());
         self.all(sql).await?.first().map(plan).transpose()
     }
@@ -354,7 +319,7 @@ impl ScheduleReads for Db {
     }
 
     async fn task(&self, tid: TaskId) -> Result<Option<TaskRecord>, StoreError> {
-        let mut sql = select(TASK_COLUMNS, " FROM schedule_task WHERE id = ");
+        let mut sql = Sql::select(TASK_COLUMNS, " FROM schedule_task WHERE id = ");
         sql.bind(tid.to_string());
         self.all(sql).await?.first().map(task).transpose()
     }
@@ -364,7 +329,7 @@ impl ScheduleReads for Db {
         for chunk in dates.chunks(VALUES_PER_QUERY) {
             let mut sql = Sql::new("SELECT asset_id, due_date FROM schedule_task WHERE plan_id = ");
             sql.bind(pid.to_string()).push(" AND due_date IN (");
-            bind_list(&mut sql, chunk.iter().map(|d| date_text(*d)));
+            sql.bind_list(chunk.iter().map(|d| date_text(*d)));
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push((id(&row, "asset_id", AssetId::parse)?, date(&row, "due_date")?));
@@ -374,7 +339,7 @@ impl ScheduleReads for Db {
     }
 
     async fn tasks_to_watch(&self, now: Timestamp, limit: i64) -> Result<Vec<TaskRecord>, StoreError> {
-        let mut sql = select(TASK_COLUMNS, " FROM schedule_task WHERE state IN (");
+        let mut sql = Sql::select(TASK_COLUMNS, " FROM schedule_task WHERE state IN (");
         sql.bind(TaskState::Open.code().to_owned()).push(", ").bind(TaskState::InProgress.code().to_owned());
         sql.push(") AND overdue_after <= ").bind(now.as_millis());
         sql.push(" AND (overdue_at IS NULL OR (escalated_at IS NULL AND escalate_after <= ").bind(now.as_millis());
@@ -408,13 +373,13 @@ impl ScheduleReads for Db {
     }
 
     async fn task_events(&self, tid: TaskId) -> Result<Vec<TaskEventRecord>, StoreError> {
-        let mut sql = select("task_id, seq, at, actor, kind, note", " FROM schedule_task_event WHERE task_id = ");
+        let mut sql = Sql::select("task_id, seq, at, actor, kind, note", " FROM schedule_task_event WHERE task_id = ");
         sql.bind(tid.to_string()).push(" ORDER BY seq");
         self.all(sql).await?.iter().map(event).collect()
     }
 
     async fn results(&self, tid: TaskId) -> Result<Vec<ResultRecord>, StoreError> {
-        let mut sql = select(RESULT_COLUMNS, " FROM inspection_result WHERE task_id = ");
+        let mut sql = Sql::select(RESULT_COLUMNS, " FROM inspection_result WHERE task_id = ");
         sql.bind(tid.to_string()).push(" ORDER BY version");
         let mut out = self.all(sql).await?.iter().map(result).collect::<Result<Vec<_>, _>>()?;
         self.items_of(&mut out).await?;
@@ -422,7 +387,7 @@ impl ScheduleReads for Db {
     }
 
     async fn result(&self, rid: ResultId) -> Result<Option<ResultRecord>, StoreError> {
-        let mut sql = select(RESULT_COLUMNS, " FROM inspection_result WHERE id = ");
+        let mut sql = Sql::select(RESULT_COLUMNS, " FROM inspection_result WHERE id = ");
         sql.bind(rid.to_string());
         let mut out = self.all(sql).await?.iter().map(result).collect::<Result<Vec<_>, _>>()?;
         self.items_of(&mut out).await?;
@@ -430,13 +395,13 @@ impl ScheduleReads for Db {
     }
 
     async fn photos(&self, tid: TaskId) -> Result<Vec<PhotoRecord>, StoreError> {
-        let mut sql = select(PHOTO_COLUMNS, " FROM inspection_photo WHERE task_id = ");
+        let mut sql = Sql::select(PHOTO_COLUMNS, " FROM inspection_photo WHERE task_id = ");
         sql.bind(tid.to_string()).push(" ORDER BY created_at, id");
         self.all(sql).await?.iter().map(photo).collect()
     }
 
     async fn photo(&self, pid: PhotoId) -> Result<Option<(PhotoRecord, Vec<u8>)>, StoreError> {
-        let mut sql = select(PHOTO_COLUMNS, ", data FROM inspection_photo WHERE id = ");
+        let mut sql = Sql::select(PHOTO_COLUMNS, ", data FROM inspection_photo WHERE id = ");
         sql.bind(pid.to_string());
         match self.all(sql).await?.first() {
             None => Ok(None),

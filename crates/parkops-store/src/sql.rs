@@ -45,6 +45,25 @@ impl Sql {
         self
     }
 
+    /// `SELECT <columns><rest>` for a fixed column list (the lists are constants of this crate).
+    #[must_use]
+    pub fn select(columns: &'static str, rest: &'static str) -> Self {
+        let mut s = Self::new("SELECT ");
+        s.push(columns).push(rest);
+        s
+    }
+
+    /// Appends `values` as comma-separated placeholders (for `IN (…)`).
+    pub fn bind_list(&mut self, values: impl IntoIterator<Item = String>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     /// The query, ready to run.
     pub fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
         sqlx::query_with(sqlx::AssertSqlSafe(self.text), self.args)
