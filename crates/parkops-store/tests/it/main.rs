@@ -86,9 +86,12 @@ async fn sqlite_runs_durable() {
     assert_eq!(d["journal_mode_wal"], 1);
 }
 
-/// A write transaction dropped without commit (a use case's error path) rolls back before the
-/// next writer gets the gate: it must not leave its locks (the `write_lock` row, SQLite's write
-/// lock) on a pooled connection until that connection happens to be used again.
+/// A write transaction dropped without commit (a use case's error path) leaves nothing behind
+/// and releases the writer gate (it holds the gate until its rollback is done, in a task of its
+/// own): the next writer proceeds and only its record is in the chain. This does not show the
+/// lazy-rollback hang itself: the writer pool hands the next writer the same connection, which
+/// sqlx rolls back first; the hang needed a connection nobody reused (seen in a test's
+/// `DROP SCHEMA`).
 #[tokio::test]
 async fn an_abandoned_write_transaction_rolls_back_before_the_next_writer() {
     for t in databases().await {

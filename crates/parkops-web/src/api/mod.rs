@@ -87,3 +87,41 @@ pub fn page_json<T>(p: &Page<T>, item: impl Fn(&T) -> Value) -> Value {
         "per_page": p.request.per_page,
     })
 }
+
+/// Attachment body of the API's upload routes (JSON form).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachBody {
+    name: String,
+    #[serde(default)]
+    content_type: String,
+    data_base64: String,
+}
+
+/// An uploaded file of an API upload route — JSON `{name, content_type, data_base64}` or a
+/// multipart body with a `file` part — as `(name, content type, bytes)`, or the answer to a
+/// bad upload.
+pub async fn read_attachment(
+    state: &crate::AppState,
+    ctx: &Ctx,
+    req: Request,
+) -> Result<(String, String, Vec<u8>), Response> {
+    use base64::Engine as _;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let up = match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => crate::pages::desk::read_upload(m).await,
+            Err(_) => Err(parkops_app::AppError::field("file", "err-attachment")),
+        };
+        return up.map(|u| (u.name, u.content_type, u.data)).map_err(|e| ctx.err(e).into_response());
+    }
+    let Body(b) = Body::<AttachBody>::from_request(req, state).await?;
+    match base64::engine::general_purpose::STANDARD.decode(b.data_base64.trim()) {
+        Ok(data) => Ok((b.name, b.content_type, data)),
+        Err(_) => Err(ctx.err(parkops_app::AppError::field("data_base64", "err-base64")).into_response()),
+    }
+}

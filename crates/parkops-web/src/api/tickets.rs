@@ -1,10 +1,8 @@
 //! The service desk over the API: tickets, their lifecycle, notes, attachments and ratings;
 //! statistics; the SLA policy, calendar and support lines; notifications; progress lookup.
 
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
-use axum::http::header;
+use axum::extract::{Query, Request, State};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use parkops_app::AppError;
 use parkops_app::desk::{ClockView, NewTicket, TicketDetail};
 use parkops_app::ports::PageRequest;
@@ -307,42 +305,12 @@ pub async fn rate(
     changed(&ctx, state.app.rate_ticket(&ctx.caller, id, b.stars, &b.comment).await)
 }
 
-/// Attachment body (JSON form).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttachBody {
-    name: String,
-    #[serde(default)]
-    content_type: String,
-    data_base64: String,
-}
-
 /// `POST /api/v1/tickets/{id}/attachments`: JSON `{name, content_type, data_base64}` or a
 /// multipart body with a `file` part.
 pub async fn attach(State(state): State<AppState>, ctx: Ctx, IdPath(id): IdPath<uuid::Uuid>, req: Request) -> Response {
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (name, content_type, data) = if multipart {
-        let up = match Multipart::from_request(req, &state).await {
-            Ok(m) => crate::pages::desk::read_upload(m).await,
-            Err(_) => Err(AppError::field("file", "err-attachment")),
-        };
-        match up {
-            Ok(u) => (u.name, u.content_type, u.data),
-            Err(e) => return ctx.err(e).into_response(),
-        }
-    } else {
-        let Body(b) = match Body::<AttachBody>::from_request(req, &state).await {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        match base64::engine::general_purpose::STANDARD.decode(b.data_base64.trim()) {
-            Ok(data) => (b.name, b.content_type, data),
-            Err(_) => return ctx.err(AppError::field("data_base64", "err-base64")).into_response(),
-        }
+    let (name, content_type, data) = match super::read_attachment(&state, &ctx, req).await {
+        Ok(upload) => upload,
+        Err(r) => return r,
     };
     match state.app.attach_to_ticket(&ctx.caller, id, &name, &content_type, &data).await {
         Ok(a) => created(attachment_json(&a)),

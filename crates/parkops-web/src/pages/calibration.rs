@@ -767,7 +767,7 @@ async fn show_page(
             (
                 x.id.to_string(),
                 x.name.clone(),
-                format!("v{version} · {}", size_text(x.size)),
+                format!("v{version} · {}", super::desk::size_text(x.size)),
                 x.created_by.clone(),
                 x.sha256.chars().take(16).collect::<String>(),
             )
@@ -793,19 +793,6 @@ async fn show_page(
         error,
     };
     render_status(status, &page)
-}
-
-/// `12.5 KB`.
-fn size_text(bytes: i64) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "a file size shown to one decimal")]
-    let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    } else if b >= 1024.0 {
-        format!("{:.1} KB", b / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
 }
 
 /// Query of the record page.

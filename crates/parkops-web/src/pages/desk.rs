@@ -735,8 +735,8 @@ async fn ticket_page(
     render_status(status, &page)
 }
 
-/// `12.5 KB`.
-fn size_text(bytes: i64) -> String {
+/// `12.5 KB` (ticket and calibration attachments).
+pub(crate) fn size_text(bytes: i64) -> String {
     #[allow(clippy::cast_precision_loss, reason = "a file size shown to one decimal")]
     let b = bytes as f64;
     if b >= 1024.0 * 1024.0 {

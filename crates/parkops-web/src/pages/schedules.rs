@@ -1621,6 +1621,30 @@ async fn read_result_form(mut m: Multipart) -> Result<(String, Entered, BTreeMap
     Ok((csrf, entered, photos))
 }
 
+/// A posted result form (original or correction), its synchronizer token checked as
+/// `FormData` checks other forms: what was entered (to show the form again) and the input.
+async fn result_form(
+    ctx: &Ctx,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(Entered, ResultInput), Response> {
+    let read = match multipart {
+        Ok(m) => read_result_form(m).await,
+        Err(_) => Err(AppError::field("items", "err-result-form")),
+    };
+    let (csrf, entered, photos) = read.map_err(|e| ctx.err(e).into_response())?;
+    if !crate::form::same(&csrf, &ctx.csrf()) {
+        return Err(ctx.err(AppError::Forbidden { capability: Capability::InspectionRecord }).into_response());
+    }
+    let input = ResultInput {
+        values: entered.values.clone(),
+        notes: entered.notes.clone(),
+        photos,
+        note: entered.note.clone(),
+        reason: entered.reason.clone(),
+    };
+    Ok((entered, input))
+}
+
 /// `POST /inspection/tasks/{id}/result` (multipart): the original record.
 pub async fn task_record(
     State(state): State<AppState>,
@@ -1628,25 +1652,12 @@ pub async fn task_record(
     IdPath(id): IdPath<TaskId>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let read = match multipart {
-        Ok(m) => read_result_form(m).await,
-        Err(_) => Err(AppError::field("items", "err-result-form")),
-    };
-    let (csrf, entered, photos) = match read {
+    let (entered, mut input) = match result_form(&ctx, multipart).await {
         Ok(x) => x,
-        Err(e) => return ctx.err(e).into_response(),
+        Err(r) => return r,
     };
-    // The form's synchronizer token, as `FormData` checks it for other forms.
-    if !crate::form::same(&csrf, &ctx.csrf()) {
-        return ctx.err(AppError::Forbidden { capability: Capability::InspectionRecord }).into_response();
-    }
-    let input = ResultInput {
-        values: entered.values.clone(),
-        notes: entered.notes.clone(),
-        photos,
-        note: entered.note.clone(),
-        reason: String::new(),
-    };
+    // An original record has no correction reason.
+    input.reason = String::new();
     match state.app.record_result(&ctx.caller, id, input).await {
         Ok(o) => {
             let ok = if o.ticket.is_some() { "result_ticket" } else { "result_recorded" };
@@ -1849,23 +1860,9 @@ pub async fn result_correct(
     IdPath(id): IdPath<ResultId>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let read = match multipart {
-        Ok(m) => read_result_form(m).await,
-        Err(_) => Err(AppError::field("items", "err-result-form")),
-    };
-    let (csrf, entered, photos) = match read {
+    let (entered, input) = match result_form(&ctx, multipart).await {
         Ok(x) => x,
-        Err(e) => return ctx.err(e).into_response(),
-    };
-    if !crate::form::same(&csrf, &ctx.csrf()) {
-        return ctx.err(AppError::Forbidden { capability: Capability::InspectionRecord }).into_response();
-    }
-    let input = ResultInput {
-        values: entered.values.clone(),
-        notes: entered.notes.clone(),
-        photos,
-        note: entered.note.clone(),
-        reason: entered.reason.clone(),
+        Err(r) => return r,
     };
     match state.app.correct_result(&ctx.caller, id, input).await {
         Ok(o) => {
