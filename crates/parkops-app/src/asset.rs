@@ -1588,8 +1588,16 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
     ) -> Result<AssetList, AppError> {
         let p = caller.require_any(Capability::AssetView)?.clone();
         let filter = Self::filter(&p, query)?;
-        let items = self.store.assets(&filter, page).await?;
-        let facets = if facets { Some(self.store.asset_facets(&filter).await?) } else { None };
+        // With facets, their counts sum to the total (every matching row is in one group of
+        // each facet), so the list does not count the rows a second time.
+        let (items, facets) = if facets {
+            let facets = self.store.asset_facets(&filter).await?;
+            let total = facets.states.iter().map(|(_, n)| n).sum();
+            let items = self.store.asset_rows(&filter, page).await?;
+            (Page { items, total, request: page }, Some(facets))
+        } else {
+            (self.store.assets(&filter, page).await?, None)
+        };
         let lk = self.lookup(p.park_id).await?;
         let mut names = BTreeMap::new();
         let classes = items

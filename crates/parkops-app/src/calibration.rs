@@ -1686,8 +1686,9 @@ impl App {
             } else {
                 messages
             };
-            for m in out {
-                tx.insert_notification(&NotificationRecord {
+            let inbox: Vec<NotificationRecord> = out
+                .into_iter()
+                .map(|m| NotificationRecord {
                     id: uuid::Uuid::now_v7(),
                     park_id: park,
                     user_id: user,
@@ -1699,9 +1700,9 @@ impl App {
                     created_at: now,
                     read_at: None,
                 })
-                .await?;
-                written += 1;
-            }
+                .collect();
+            tx.insert_notifications(&inbox).await?;
+            written += u32::try_from(inbox.len()).unwrap_or(u32::MAX);
         }
         Ok(written)
     }

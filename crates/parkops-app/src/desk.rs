@@ -673,8 +673,9 @@ impl App {
         event: &str,
         now: Timestamp,
     ) -> Result<(), AppError> {
-        for user in to {
-            let n = NotificationRecord {
+        let inbox: Vec<NotificationRecord> = to
+            .iter()
+            .map(|user| NotificationRecord {
                 id: uuid::Uuid::now_v7(),
                 park_id: t.park_id,
                 user_id: *user,
@@ -685,9 +686,9 @@ impl App {
                 body: format!("{} · {} · {}", event, t.level.code(), ticket::state_code(&t.state)),
                 created_at: now,
                 read_at: None,
-            };
-            tx.insert_notification(&n).await?;
-        }
+            })
+            .collect();
+        tx.insert_notifications(&inbox).await?;
         self.queue_for_channels(tx, t, event, now).await
     }
 

@@ -390,6 +390,9 @@ mod tests {
         async fn assets(&self, _: &AssetFilter, _: PageRequest) -> Result<Page<AssetRecord>, StoreError> {
             Err(down())
         }
+        async fn asset_rows(&self, _: &AssetFilter, _: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
+            Err(down())
+        }
         async fn asset_facets(&self, _: &AssetFilter) -> Result<AssetFacets, StoreError> {
             Err(down())
         }

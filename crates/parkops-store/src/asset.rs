@@ -25,6 +25,7 @@ use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
 use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
+use crate::sql::{PARAMS_PER_STATEMENT, statements};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -60,13 +61,6 @@ const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, rea
 /// The facet columns, grouped together in one statement (`Db::facet_groups`) and in this order
 /// after `park_id` in the covering index `asset_facets`.
 const FACET_COLUMNS: &str = "class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data";
-/// Bound parameters per multi-row statement.
-const PARAMS_PER_STATEMENT: usize = 480;
-/// Bound bytes per multi-row statement (about). Over TLS, sqlx 0.9.0 hands a message longer
-/// than one TLS record (16 KiB) to the socket in two writes without `TCP_NODELAY`, and the
-/// second waits for PostgreSQL's delayed ACK: 40 ms per statement (sqlx issue #4335, fixed after
-/// 0.9.0). The demo register's CIs are about 800 bytes each, so 22 of them crossed it.
-const BYTES_PER_STATEMENT: usize = 12 * 1024;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
 
@@ -375,6 +369,10 @@ impl AssetReads for Db {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM asset");
         asset_where(&mut count, filter);
         let total = self.count(count).await?;
+        Ok(Page { items: self.asset_rows(filter, page).await?, total, request: page })
+    }
+
+    async fn asset_rows(&self, filter: &AssetFilter, page: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
         let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset");
         asset_where(&mut sql, filter);
         sql.push(match filter.sort {
@@ -385,8 +383,7 @@ impl AssetReads for Db {
             AssetSort::Updated => " ORDER BY updated_at DESC, code",
         });
         page_clause(&mut sql, page);
-        let items = self.all(sql).await?.iter().map(asset).collect::<Result<_, _>>()?;
-        Ok(Page { items, total, request: page })
+        self.all(sql).await?.iter().map(asset).collect()
     }
 
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
@@ -473,25 +470,6 @@ impl DbTx {
     }
 }
 
-/// `batch` in runs of at most `rows` items and about [`BYTES_PER_STATEMENT`] bound bytes by
-/// `size` (a run holds at least one item, however large).
-fn statements<T>(batch: &[T], rows: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, item) in batch.iter().enumerate() {
-        let b = size(item);
-        if i > start && (i - start == rows || bytes + b > BYTES_PER_STATEMENT) {
-            out.push(&batch[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += b;
-    }
-    if start < batch.len() {
-        out.push(&batch[start..]);
-    }
-    out
-}
-
 /// Bound bytes of a CI: its text, the attribute document, six ids and the numbers.
 fn asset_size(a: &AssetRecord) -> usize {
     let attributes: usize = a.attributes.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
@@ -541,6 +519,7 @@ impl AssetWrites for DbTx {
     }
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
+        self.wrote("asset", batch.len());
         for rows in statements(batch, PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT, asset_size) {
             let mut sql = Sql::new("INSERT INTO asset (");
             sql.push(ASSET_INSERT).push(") VALUES ");
@@ -570,6 +549,7 @@ impl AssetWrites for DbTx {
     }
 
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
+        self.wrote("asset_event", batch.len());
         // Ten parameters per entry (the CI's id is bound twice).
         for rows in statements(batch, PARAMS_PER_STATEMENT / 10, event_size) {
             let mut sql = Sql::new("INSERT INTO asset_event (");
@@ -586,6 +566,7 @@ impl AssetWrites for DbTx {
     }
 
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
+        self.wrote("asset_relation", batch.len());
         let mut added = 0;
         for rows in statements(batch, PARAMS_PER_STATEMENT / 7, relation_size) {
             let mut sql = Sql::new("INSERT INTO asset_relation (");
@@ -697,15 +678,5 @@ mod tests {
         assert_eq!(ASSET_MUTABLE.split(',').count() + 4, ASSET_COLUMN_COUNT);
         assert_eq!(EVENT_COLUMNS.split(',').count(), 9);
         assert_eq!(RELATION_COLUMNS.split(',').count(), 7);
-    }
-
-    #[test]
-    fn statements_keep_to_the_row_and_byte_budgets() {
-        let sizes = [5_000, 5_000, 5_000, 20_000, 1, 1, 1];
-        let runs = statements(&sizes, 2, |s| *s);
-        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
-        assert_eq!(lens, vec![2, 1, 1, 2, 1], "two rows at most, about 12 KiB, a large row alone");
-        assert_eq!(runs.concat(), sizes.to_vec());
-        assert!(statements(&[] as &[usize], 2, |s| *s).is_empty());
     }
 }

@@ -140,7 +140,8 @@ impl Db {
                         if conn.backend_name() == "SQLite" {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                                 PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; \
+                                 PRAGMA analysis_limit = 1000;",
                             )
                             .await?;
                         }
@@ -165,7 +166,8 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATOR,
             Backend::Postgres => &POSTGRES_MIGRATOR,
         };
-        migrator.run(&self.pool).await.map_err(unavailable)
+        migrator.run(&self.pool).await.map_err(unavailable)?;
+        self.optimize().await
     }
 
     /// The engine.
@@ -214,6 +216,35 @@ impl Db {
     pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics of `tables` (names of this crate's tables): SQLite
+    /// `ANALYZE` sampling about 1,000 rows per index (`analysis_limit`), PostgreSQL `ANALYZE`.
+    /// Run after bulk writes and by the maintenance job, never before a request's answer.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub(crate) async fn refresh_statistics(&self, tables: &[&'static str]) -> Result<(), StoreError> {
+        for t in tables {
+            debug_assert!(t.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "a table name of this crate");
+            let sql = format!("ANALYZE {t}");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: `PRAGMA optimize`, which analyses the tables whose statistics are missing or
+    /// out of date for the queries this connection ran; a no-op on PostgreSQL, whose
+    /// autovacuum does the same. Run after migrations and by the maintenance job.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            // 0x10002: check every table, including those never analysed.
+            sqlx::query("PRAGMA optimize = 0x10002").execute(&self.pool).await.map_err(unavailable)?;
         }
         Ok(())
     }

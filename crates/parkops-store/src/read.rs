@@ -293,6 +293,7 @@ impl Store for Db {
         sql.bind(stale_before.as_millis());
         let removed = sql.build().execute(&self.pool).await.map_err(map_err)?.rows_affected();
         self.checkpoint_wal().await?;
+        self.optimize().await?;
         Ok(removed)
     }
 

@@ -76,6 +76,32 @@ impl Sql {
     }
 }
 
+/// Bound parameters per multi-row statement.
+pub(crate) const PARAMS_PER_STATEMENT: usize = 480;
+/// Bound bytes per multi-row statement (about). Over TLS, sqlx 0.9.0 hands a message longer
+/// than one TLS record (16 KiB) to the socket in two writes without `TCP_NODELAY`, and the
+/// second waits for PostgreSQL's delayed ACK: 40 ms per statement (sqlx issue #4335, fixed after
+/// 0.9.0). (The demo register's CIs are about 800 bytes each, so 22 of them crossed it.)
+pub(crate) const BYTES_PER_STATEMENT: usize = 12 * 1024;
+/// `batch` in runs of at most `rows` items and about [`BYTES_PER_STATEMENT`] bound bytes by
+/// `size` (a run holds at least one item, however large).
+pub(crate) fn statements<T>(batch: &[T], rows: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in batch.iter().enumerate() {
+        let b = size(item);
+        if i > start && (i - start == rows || bytes + b > BYTES_PER_STATEMENT) {
+            out.push(&batch[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += b;
+    }
+    if start < batch.len() {
+        out.push(&batch[start..]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +111,15 @@ mod tests {
         let mut s = Sql::new("SELECT 1 WHERE a = ");
         s.bind(1_i64).push(" AND b = ").bind("x".to_owned());
         assert_eq!(s.text(), "SELECT 1 WHERE a = $1 AND b = $2");
+    }
+
+    #[test]
+    fn statements_keep_to_the_row_and_byte_budgets() {
+        let sizes = [5_000, 5_000, 5_000, 20_000, 1, 1, 1];
+        let runs = statements(&sizes, 2, |s| *s);
+        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        assert_eq!(lens, vec![2, 1, 1, 2, 1], "two rows at most, about 12 KiB, a large row alone");
+        assert_eq!(runs.concat(), sizes.to_vec());
+        assert!(statements(&[] as &[usize], 2, |s| *s).is_empty());
     }
 }

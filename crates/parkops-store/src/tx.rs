@@ -31,7 +31,17 @@ pub(crate) struct DbTx {
     gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// PostgreSQL: the pool on which `commit` waits for durability after releasing the gate.
     flush_on: Option<sqlx::AnyPool>,
+    /// Rows written by the bulk statements (imports) per table; past [`BULK_ROWS`] the
+    /// planner's statistics are refreshed after the commit.
+    bulk: Vec<(&'static str, usize)>,
+    /// The pool for that refresh and the engine.
+    db: Db,
 }
+
+/// Rows of one table written in one transaction from which its statistics are refreshed
+/// after the commit: a large import otherwise leaves the planner with the counts of a small
+/// register (PostgreSQL's autovacuum catches up within a minute; SQLite never does on its own).
+const BULK_ROWS: usize = 5_000;
 
 impl Drop for DbTx {
     fn drop(&mut self) {
@@ -77,7 +87,15 @@ impl DbTx {
             crate::read::head_of(Some(&row))?
         };
         let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
-        Ok(Self { tx: Some(tx), head, audited: false, gate: Some(gate), flush_on })
+        Ok(Self { tx: Some(tx), head, audited: false, gate: Some(gate), flush_on, bulk: Vec::new(), db: db.clone() })
+    }
+
+    /// Notes `rows` rows written to `table` by a bulk statement.
+    pub(crate) fn wrote(&mut self, table: &'static str, rows: usize) {
+        match self.bulk.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, n)) => *n += rows,
+            None => self.bulk.push((table, rows)),
+        }
     }
 
     /// The transaction's connection.
@@ -174,6 +192,13 @@ impl Tx for DbTx {
                 .execute(&pool)
                 .await
                 .map_err(map_err)?;
+        }
+        let large: Vec<&'static str> = self.bulk.iter().filter(|(_, n)| *n >= BULK_ROWS).map(|(t, _)| *t).collect();
+        if !large.is_empty() {
+            // Committed already: a failure here costs plans, not data, so it is only logged.
+            if let Err(e) = self.db.refresh_statistics(&large).await {
+                tracing::warn!(error = %e, "refreshing statistics after a bulk write failed");
+            }
         }
         Ok(())
     }

@@ -278,8 +278,8 @@ pub trait DeskWrites: Send {
     async fn insert_sla_policy(&mut self, version: i64, body: &str, by: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Adds a calendar version.
     async fn insert_calendar(&mut self, c: &CalendarRecord) -> Result<(), StoreError>;
-    /// Queues a notification.
-    async fn insert_notification(&mut self, n: &NotificationRecord) -> Result<(), StoreError>;
+    /// Puts notifications in their users' inboxes (multi-row statements).
+    async fn insert_notifications(&mut self, ns: &[NotificationRecord]) -> Result<(), StoreError>;
     /// Marks a user's notifications read.
     async fn mark_notifications_read(&mut self, user: UserId, at: Timestamp) -> Result<u64, StoreError>;
 }

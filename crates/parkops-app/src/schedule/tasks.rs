@@ -921,7 +921,7 @@ impl App {
             created_at: now,
             read_at: None,
         };
-        tx.insert_notification(&n).await?;
+        tx.insert_notifications(&[n]).await?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use parkops_domain::audit::{Outcome, SigningKey};
 use parkops_domain::ticket::BusinessDomain;
 use parkops_domain::time::Timestamp;
 use parkops_store::{DatabaseUrl, Db};
-use parkops_testkit::{TestDatabase, databases};
+use parkops_testkit::{Engine, TestDatabase, databases};
 
 /// 2026-11-25 (a Wednesday) 10:00 China Standard Time.
 const WEDNESDAY_10H: i64 = 1_795_572_000_000;
@@ -508,6 +508,11 @@ async fn suppliers_see_only_what_they_maintain_and_facets_count_the_filter() {
         let q = AssetQuery { states: vec!["in_service".into()], text: "gd-000".into(), ..AssetQuery::default() };
         let found = p.register().list(&tech, &q, PageRequest::clamped(None, None), false).await.expect("list");
         assert_eq!(found.page.total, 3);
+        // With facets the list takes its total from them: the same number.
+        let faceted = p.register().list(&tech, &q, PageRequest::clamped(None, None), true).await.expect("list");
+        assert_eq!((faceted.page.total, faceted.page.items.len()), (3, 3));
+        let states = faceted.facets.expect("facets").states;
+        assert_eq!(states, vec![(LifecycleState::InService, 3)]);
         let zone = found.page.items[0].location.zone.expect("zone").to_string();
         let by_zone = AssetQuery { zone, ..AssetQuery::default() };
         let in_zone = p.register().list(&tech, &by_zone, PageRequest::clamped(None, None), false).await.expect("zone");
@@ -633,12 +638,27 @@ async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
     }
 }
 
+/// The rows of `table` as the planner's statistics give them: SQLite's `sqlite_stat1` for the
+/// primary key, PostgreSQL's `pg_class.reltuples`.
+async fn planner_rows(db: &Db, engine: Engine, table: &str) -> f64 {
+    use sqlx::Row;
+    let sql = if engine == Engine::Postgres {
+        format!("SELECT CAST(reltuples AS TEXT) AS n FROM pg_class WHERE relname = '{table}' AND relkind = 'r'")
+    } else {
+        format!("SELECT stat AS n FROM sqlite_stat1 WHERE tbl = '{table}' ORDER BY stat DESC LIMIT 1")
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(db.pool()).await.expect("statistics");
+    let text: String = row.map(|r| r.get("n")).unwrap_or_default();
+    text.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(-1.0)
+}
+
 #[tokio::test]
 async fn a_large_import_goes_through_the_batched_statements() {
     for t in databases().await {
         let p = park(&t).await;
         let tech = p.caller("jb.tech01").await;
-        let n = 1500;
+        // Past the store's threshold for refreshing the planner's statistics (5,000 rows).
+        let n = 5000;
         let assets = (0..n)
             .map(|i| {
                 let code = format!("JB-GD-{i:05}");
@@ -661,6 +681,9 @@ async fn a_large_import_goes_through_the_batched_statements() {
         let book = AssetSheet { assets, relations };
         let summary = p.register().import(&tech, &book, &no_progress).await.expect("import");
         assert_eq!((summary.created, summary.relations_added), (n + 1, n), "{:?}", t.engine);
+        // The planner knows the register's new size (the demo's 4,314 CIs and these).
+        let known = planner_rows(&p.db, t.engine, "asset").await;
+        assert!(known > 9_000.0, "{:?}: statistics say {known} rows", t.engine);
         let gw = p.by_code("JB-GW-X").await;
         let down = p.register().impact(&tech, gw.id, "downstream", 1).await.expect("impact");
         assert_eq!(down.len(), n);
