@@ -60,6 +60,7 @@ impl App {
             user_id: user.id,
             username: user.username.clone(),
             display_name: user.display_name.clone(),
+            phone: user.phone.clone(),
             park_id: user.park_id,
             org_id: user.org_id,
             org_type: org.org_type,

@@ -492,7 +492,6 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let me = self.store.user(p.user_id).await?.ok_or(AppError::Unauthenticated)?;
         let enterprise =
             enterprise.or_else(|| (p.org_type == parkops_domain::org::OrgType::Enterprise).then_some(p.org_id));
         let draft = TicketDraft {
@@ -505,8 +504,8 @@ impl App {
             title,
             description: input.description.trim().to_owned(),
             reporter_user_id: if for_other { None } else { Some(p.user_id) },
-            reporter_name: if for_other { input.reporter_name.trim().to_owned() } else { me.display_name.clone() },
-            reporter_phone: if for_other || !phone.is_empty() { phone.to_owned() } else { me.phone.clone() },
+            reporter_name: if for_other { input.reporter_name.trim().to_owned() } else { p.display_name.clone() },
+            reporter_phone: if for_other || !phone.is_empty() { phone.to_owned() } else { p.phone.clone() },
             enterprise_org_id: enterprise,
             location: input.location.trim().to_owned(),
             affected: input.affected.trim().to_owned(),

@@ -403,6 +403,8 @@ pub struct Principal {
     pub username: String,
     /// Display name.
     pub display_name: String,
+    /// Their phone (may be empty).
+    pub phone: String,
     /// Their park.
     pub park_id: ParkId,
     /// Their organisation.
@@ -467,6 +469,7 @@ mod tests {
             user_id: UserId::from_uuid(uuid::Uuid::from_u128(1)),
             username: "u".into(),
             display_name: "u".into(),
+            phone: String::new(),
             park_id: ParkId::from_uuid(uuid::Uuid::from_u128(10)),
             org_id: OrgId::from_uuid(uuid::Uuid::from_u128(20)),
             org_type,
