@@ -599,6 +599,14 @@ async fn list_over_http(args: &AssetsArgs, bin: &Path, engine: &str, park: &Park
     let server = Server::start_on(bin, &park.dir, park.url.as_deref()).await?;
     server.wait_healthy().await?;
     say(format!("{} serve listening on {} after {} s", bin.display(), server.addr, secs(t.elapsed())))?;
+    // The start-up runs of the schedule and calibration jobs work through the whole register
+    // (tasks for every camera plan, reminders for every overdue CI) and share the cores with
+    // the requests while they run: the list is timed after them, and they are reported.
+    let t = Instant::now();
+    for (job, run) in server.wait_for_jobs(&["run_schedules", "remind_calibrations"], Duration::from_secs(180)).await {
+        let run = run.unwrap_or_else(|| "no run seen".to_owned());
+        say(format!("start-up run of {job}: {run} (waited {} s in all)", secs(t.elapsed())))?;
+    }
     let creds = crate::session::log_in(server.addr, USER).await?;
     let filters: [(&str, String); 6] = [
         ("no filter", String::new()),

@@ -130,6 +130,38 @@ impl Server {
         bail!("/healthz did not answer 200 within {START_TIMEOUT:?}:\n{}", self.log())
     }
 
+    /// Waits (at most `limit`) until each of `jobs` has logged the end of a run — a line in the
+    /// job's span with its `elapsed` time (a run with nothing to do logs below info level and is
+    /// not seen). Returns per job what its run logged, or `None` when none was seen in time.
+    /// Timed requests after this do not share the machine with the start-up runs of the jobs.
+    pub async fn wait_for_jobs(&self, jobs: &[&str], limit: Duration) -> Vec<(String, Option<String>)> {
+        let t = Instant::now();
+        loop {
+            let seen: Vec<(String, Option<String>)> = {
+                let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+                jobs.iter()
+                    .map(|job| {
+                        let line = log.iter().rev().find_map(|line| {
+                            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+                            (v["span"]["job"] == *job && v["elapsed"].is_string()).then(|| {
+                                format!(
+                                    "{} in {}",
+                                    v["message"].as_str().unwrap_or_default(),
+                                    v["elapsed"].as_str().unwrap_or_default()
+                                )
+                            })
+                        });
+                        ((*job).to_owned(), line)
+                    })
+                    .collect()
+            };
+            if seen.iter().all(|(_, l)| l.is_some()) || t.elapsed() > limit {
+                return seen;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Everything logged so far.
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()

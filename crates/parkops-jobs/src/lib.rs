@@ -509,6 +509,9 @@ mod tests {
         async fn notifications(&self, _: UserId, _: i64) -> Result<Vec<NotificationRecord>, StoreError> {
             Err(down())
         }
+        async fn unread_notifications(&self, _: UserId, _: i64) -> Result<i64, StoreError> {
+            Err(down())
+        }
     }
 
     // Calibration register (R-9.1.1d).

@@ -373,6 +373,13 @@ impl DeskReads for Db {
         sql.bind(user.to_string()).push(" ORDER BY created_at DESC LIMIT ").bind(limit);
         self.all(sql).await?.iter().map(notification).collect()
     }
+
+    async fn unread_notifications(&self, user: UserId, cap: i64) -> Result<i64, StoreError> {
+        let mut sql =
+            Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM notification WHERE read_at IS NULL AND user_id = ");
+        sql.bind(user.to_string()).push(" LIMIT ").bind(cap).push(") AS unread");
+        self.count(sql).await
+    }
 }
 
 fn bind_ticket_fields(sql: &mut Sql, t: &TicketRecord) {

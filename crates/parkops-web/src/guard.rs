@@ -235,12 +235,8 @@ pub async fn guard(
         && let Some(p) = &ctx.caller.principal
     {
         // The navigation's message badge; a read failure only hides the count.
-        ctx.unread = app
-            .store
-            .notifications(p.user_id, 200)
-            .await
-            .map(|n| n.iter().filter(|x| x.read_at.is_none()).count())
-            .unwrap_or_default();
+        ctx.unread =
+            app.store.unread_notifications(p.user_id, 100).await.map_or(0, |n| usize::try_from(n).unwrap_or_default());
     }
     let authenticated = ctx.caller.principal.is_some();
     let caller = ctx.caller.clone();

@@ -251,6 +251,8 @@ pub trait DeskReads: Send + Sync {
     async fn calendars(&self) -> Result<Vec<CalendarRecord>, StoreError>;
     /// A user's notifications, newest first.
     async fn notifications(&self, user: UserId, limit: i64) -> Result<Vec<NotificationRecord>, StoreError>;
+    /// How many of a user's notifications are unread, counting at most `cap` (the badge).
+    async fn unread_notifications(&self, user: UserId, cap: i64) -> Result<i64, StoreError>;
 }
 
 /// Desk writes (inside a [`super::Tx`], so each comes with its audit record).

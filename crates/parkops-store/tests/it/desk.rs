@@ -184,6 +184,14 @@ async fn sla_warning_and_escalation_happen_once_each_with_timeline_and_notificat
         assert_eq!(events, vec!["created", "sla_warning", "sla_breach", "escalated"]);
         let manager = d.app.my_notifications(&m).await.expect("inbox");
         assert_eq!(manager.iter().filter(|n| n.event == "sla_breach" && n.ticket_id == Some(ticket.id)).count(), 1);
+        // The navigation's badge counts the unread ones, at most up to its cap, and none once read.
+        let me = m.principal.as_ref().expect("principal").user_id;
+        let unread = i64::try_from(manager.iter().filter(|n| n.read_at.is_none()).count()).expect("count");
+        assert!(unread >= 1);
+        assert_eq!(d.app.store.unread_notifications(me, 1000).await.expect("count"), unread, "{:?}", t.engine);
+        assert_eq!(d.app.store.unread_notifications(me, 1).await.expect("count"), 1);
+        d.app.read_notifications(&m).await.expect("read");
+        assert_eq!(d.app.store.unread_notifications(me, 1000).await.expect("count"), 0);
         let lead = d.app.my_notifications(&d.caller("jb.op01").await).await.expect("inbox");
         assert!(lead.iter().any(|n| n.event == "sla_warning" && n.ticket_id == Some(ticket.id)));
         let tech = d.app.my_notifications(&d.caller("jb.tech01").await).await.expect("inbox");
