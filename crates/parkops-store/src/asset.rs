@@ -225,6 +225,17 @@ fn bind_asset(sql: &mut Sql, a: &AssetRecord) -> Result<(), StoreError> {
 }
 
 fn asset_where(sql: &mut Sql, f: &AssetFilter) {
+    filter_where(sql, f, false);
+}
+
+/// The filter's `WHERE`. With `opaque`, equalities on the facet columns that are not the
+/// covering index's leading ones (zone, enterprise, maintainer, family) are written as
+/// `coalesce(column, '') = value`: SQLite's planner, seeing a grouped column fixed by the
+/// `WHERE`, sorts the grouped rows in a temporary B-tree instead of taking the index's order
+/// (46,314 CIs of one zone: 44 ms against 16 ms), and no index serves such a filter better than
+/// the covering one the facets read anyway.
+fn filter_where(sql: &mut Sql, f: &AssetFilter, opaque: bool) {
+    let eq = |column: &'static str, opaque_form: &'static str| if opaque { opaque_form } else { column };
     sql.push(" WHERE 1 = 1");
     if let Some(p) = f.park_id {
         sql.push(" AND park_id = ").bind(p.to_string());
@@ -235,7 +246,7 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
         sql.push(")");
     }
     if let Some(family) = f.family {
-        sql.push(" AND family = ").bind(family.code().to_owned());
+        sql.push(eq(" AND family = ", " AND coalesce(family, '') = ")).bind(family.code().to_owned());
     }
     if !f.states.is_empty() {
         sql.push(" AND state IN (");
@@ -243,16 +254,16 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
         sql.push(")");
     }
     if let Some(z) = f.zone {
-        sql.push(" AND zone_id = ").bind(z.to_string());
+        sql.push(eq(" AND zone_id = ", " AND coalesce(zone_id, '') = ")).bind(z.to_string());
     }
     if let Some(s) = f.site {
         sql.push(" AND site_id = ").bind(s.to_string());
     }
     if let Some(o) = f.enterprise {
-        sql.push(" AND enterprise_org_id = ").bind(o.to_string());
+        sql.push(eq(" AND enterprise_org_id = ", " AND coalesce(enterprise_org_id, '') = ")).bind(o.to_string());
     }
     if let Some(o) = f.maintainer {
-        sql.push(" AND maintainer_org_id = ").bind(o.to_string());
+        sql.push(eq(" AND maintainer_org_id = ", " AND coalesce(maintainer_org_id, '') = ")).bind(o.to_string());
     }
     if let Some(c) = f.criticality {
         sql.push(" AND criticality = ").bind(c.code().to_owned());
@@ -301,7 +312,7 @@ impl Db {
         const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
         let mut sql = Sql::new("SELECT ");
         sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
-        asset_where(&mut sql, f);
+        filter_where(&mut sql, f, self.backend() == crate::Backend::Sqlite);
         sql.push(" GROUP BY ").push(FACET_COLUMNS);
         let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
         let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
