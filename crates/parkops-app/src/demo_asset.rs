@@ -2238,7 +2238,7 @@ impl App {
             };
             created.push(AssetEventRecord {
                 asset_id: a.id,
-                seq: 0,
+                seq: 1,
                 at: registered,
                 actor: by.clone(),
                 kind: "created".into(),

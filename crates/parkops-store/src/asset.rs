@@ -496,10 +496,17 @@ fn relation_size(r: &RelationRecord) -> usize {
 }
 
 fn bind_event(sql: &mut Sql, e: &AssetEventRecord) {
-    // The seq is the next one of the CI's timeline, computed in the statement itself.
-    sql.push("(").bind(e.asset_id.to_string());
-    sql.push(", (SELECT COALESCE(MAX(seq), 0) + 1 FROM asset_event WHERE asset_id = ").bind(e.asset_id.to_string());
-    sql.push("), ").bind(e.at.as_millis()).push(", ").bind(e.actor.clone()).push(", ").bind(e.kind.clone());
+    // A seq given by the caller (1 for the first entry of a new CI) is written as it is; 0 asks
+    // for the next one of the CI's timeline, computed in the statement itself. The primary key
+    // (asset_id, seq) refuses a given seq that is taken.
+    sql.push("(").bind(e.asset_id.to_string()).push(", ");
+    if e.seq > 0 {
+        sql.bind(e.seq);
+    } else {
+        sql.push("(SELECT COALESCE(MAX(seq), 0) + 1 FROM asset_event WHERE asset_id = ").bind(e.asset_id.to_string());
+        sql.push(")");
+    }
+    sql.push(", ").bind(e.at.as_millis()).push(", ").bind(e.actor.clone()).push(", ").bind(e.kind.clone());
     sql.push(", ").bind(e.from_state.clone()).push(", ").bind(e.to_state.clone()).push(", ").bind(e.note.clone());
     sql.push(", ").bind(e.data.clone()).push(")");
 }

@@ -309,6 +309,8 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         for a in &created {
             let mut e = timeline(a, caller, "created", "", json!({ "source": "import" }), now);
             e.to_state = a.state.code().to_owned();
+            // A new CI's timeline starts at 1 (no need to look up its last entry).
+            e.seq = 1;
             events.push(e);
         }
         for (old, new) in &updated {

@@ -97,7 +97,8 @@ pub struct RelationRecord {
 pub struct AssetEventRecord {
     /// CI.
     pub asset_id: AssetId,
-    /// Position in the timeline, from 1 (assigned by the store).
+    /// Position in the timeline, from 1: assigned by the store when 0 is given (1 may be given
+    /// for the first entry of a new CI).
     pub seq: i64,
     /// When.
     pub at: Timestamp,
