@@ -528,12 +528,24 @@ fn schema_error_field(e: &asset::SchemaError) -> FieldError {
 }
 
 impl Lookup {
-    fn schema(&mut self, class: &str) -> Option<Arc<[AttributeDef]>> {
-        if !self.schemas.contains_key(class) {
-            let schema: Arc<[AttributeDef]> = self.classes.get(class)?.schema().into();
-            self.schemas.insert(class.to_owned(), schema);
+    /// A class's attribute schema: prepared by [`Self::prepare_schemas`], else built now.
+    fn schema(&self, class: &str) -> Option<Arc<[AttributeDef]>> {
+        match self.schemas.get(class) {
+            Some(s) => Some(Arc::clone(s)),
+            None => Some(self.classes.get(class)?.schema().into()),
         }
-        self.schemas.get(class).cloned()
+    }
+
+    /// Builds the schemas of `classes` once, for many rows.
+    fn prepare_schemas<'a>(&mut self, classes: impl IntoIterator<Item = &'a str>) {
+        for class in classes {
+            if !self.schemas.contains_key(class)
+                && let Some(c) = self.classes.get(class)
+            {
+                let schema: Arc<[AttributeDef]> = c.schema().into();
+                self.schemas.insert(class.to_owned(), schema);
+            }
+        }
     }
 
     fn location_path(&self, id: LocationId) -> LocationPath {
@@ -638,7 +650,7 @@ fn check_code(code: &str) -> bool {
 /// Builds the CI a row describes, on top of the existing one if any. All problems are returned.
 #[allow(clippy::too_many_lines, reason = "one field after another, each with its own check")]
 fn build(
-    lk: &mut Lookup,
+    lk: &Lookup,
     row: &RowInput,
     existing: Option<&AssetRecord>,
     actor: &str,
@@ -1304,7 +1316,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         let row = RowInput::from_input(&input);
         self.load_users(&mut lk, row.get(Column::Owner).into_iter()).await?;
         let now = self.app.clock.now();
-        let a = build(&mut lk, &row, None, &p.username, now)
+        let a = build(&lk, &row, None, &p.username, now)
             .map_err(|ps| AppError::Invalid(ps.into_iter().map(Problem::into_field).collect()))?;
         if self.store.asset_by_code(p.park_id, &a.code).await?.is_some() {
             return Err(AppError::field("code", "err-asset-code-taken"));
@@ -1339,7 +1351,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         let row = RowInput::from_input(&input);
         self.load_users(&mut lk, row.get(Column::Owner).into_iter()).await?;
         let now = self.app.clock.now();
-        let mut a = build(&mut lk, &row, Some(&old), &p.username, now)
+        let mut a = build(&lk, &row, Some(&old), &p.username, now)
             .map_err(|ps| AppError::Invalid(ps.into_iter().map(Problem::into_field).collect()))?;
         if a == old {
             return Ok(old);

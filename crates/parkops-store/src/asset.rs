@@ -25,7 +25,6 @@ use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
 use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
-use crate::sql::{PARAMS_PER_STATEMENT, statements};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -538,7 +537,7 @@ impl AssetWrites for DbTx {
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
         self.wrote("asset", batch.len());
-        for rows in statements(batch, PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT, asset_size) {
+        for rows in self.runs(batch, ASSET_COLUMN_COUNT, asset_size) {
             let mut sql = Sql::new("INSERT INTO asset (");
             sql.push(ASSET_INSERT).push(") VALUES ");
             for (i, a) in rows.iter().enumerate() {
@@ -569,7 +568,7 @@ impl AssetWrites for DbTx {
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
         self.wrote("asset_event", batch.len());
         // Ten parameters per entry (the CI's id is bound twice).
-        for rows in statements(batch, PARAMS_PER_STATEMENT / 10, event_size) {
+        for rows in self.runs(batch, 10, event_size) {
             let mut sql = Sql::new("INSERT INTO asset_event (");
             sql.push(EVENT_COLUMNS).push(") VALUES ");
             for (i, e) in rows.iter().enumerate() {
@@ -586,7 +585,7 @@ impl AssetWrites for DbTx {
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
         self.wrote("asset_relation", batch.len());
         let mut added = 0;
-        for rows in statements(batch, PARAMS_PER_STATEMENT / 7, relation_size) {
+        for rows in self.runs(batch, 7, relation_size) {
             let mut sql = Sql::new("INSERT INTO asset_relation (");
             sql.push(RELATION_COLUMNS).push(") VALUES ");
             for (i, r) in rows.iter().enumerate() {
@@ -687,9 +686,11 @@ impl AssetWrites for DbTx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
 
     #[test]
     fn batches_stay_within_the_parameter_budget() {
+        const { assert!(SQLITE_PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 8) };
         const { assert!(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 16) };
         assert_eq!(ASSET_COLUMNS.split(',').count(), ASSET_COLUMN_COUNT);
         assert_eq!(ASSET_INSERT.split(',').count(), ASSET_COLUMN_COUNT);

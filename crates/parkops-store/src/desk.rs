@@ -21,7 +21,6 @@ use sqlx::any::AnyRow;
 
 use crate::read::{like, page_clause};
 use crate::rows::{bad, code, flag, int, opt_int, opt_text, text, time, uuid};
-use crate::sql::{PARAMS_PER_STATEMENT, statements};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
 
@@ -574,7 +573,7 @@ impl DeskWrites for DbTx {
     async fn insert_notifications(&mut self, ns: &[NotificationRecord]) -> Result<(), StoreError> {
         // Ten values a row; a severe ticket tells the whole first line in one statement.
         let size = |n: &NotificationRecord| 3 * 36 + n.event.len() + n.level.len() + n.title.len() + n.body.len() + 60;
-        for rows in statements(ns, PARAMS_PER_STATEMENT / 10, size) {
+        for rows in self.runs(ns, 10, size) {
             let mut sql = Sql::new(
                 "INSERT INTO notification (id, park_id, user_id, ticket_id, event, level, title, body, created_at, read_at) \
                  VALUES ",

@@ -90,6 +90,22 @@ impl DbTx {
         Ok(Self { tx: Some(tx), head, audited: false, gate: Some(gate), flush_on, bulk: Vec::new(), db: db.clone() })
     }
 
+    /// `batch` in the runs of one multi-row statement each, for rows of `params_per_row` bound
+    /// values: larger on SQLite, within the TLS record on PostgreSQL ([`crate::sql`]).
+    pub(crate) fn runs<'a, T>(
+        &self,
+        batch: &'a [T],
+        params_per_row: usize,
+        size: impl Fn(&T) -> usize,
+    ) -> Vec<&'a [T]> {
+        use crate::sql::{BYTES_PER_STATEMENT, PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT, statements};
+        let (params, bytes) = match self.db.backend() {
+            Backend::Sqlite => (SQLITE_PARAMS_PER_STATEMENT, usize::MAX),
+            Backend::Postgres => (PARAMS_PER_STATEMENT, BYTES_PER_STATEMENT),
+        };
+        statements(batch, (params / params_per_row.max(1)).max(1), bytes, size)
+    }
+
     /// Notes `rows` rows written to `table` by a bulk statement.
     pub(crate) fn wrote(&mut self, table: &'static str, rows: usize) {
         match self.bulk.iter_mut().find(|(t, _)| *t == table) {

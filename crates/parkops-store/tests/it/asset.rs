@@ -685,6 +685,15 @@ async fn a_large_import_goes_through_the_batched_statements() {
             .map(|i| row(i + 2, &[("from", &format!("JB-GD-{i:05}")), ("kind", "connected_to"), ("to", "JB-GW-X")]))
             .collect();
         let book = AssetSheet { assets, relations };
+        // Rows are built on every core: a bad row in the second half is still named, and
+        // nothing is written.
+        let mut bad = book.clone();
+        bad.assets[3_999] = row(4_001, &[("code", "JB-GD-BAD"), ("name", "探测器"), ("class", "no_such_class")]);
+        let refused = p.register().import(&tech, &bad, &no_progress).await.expect_err("a bad row");
+        let problems = import_problems(refused);
+        assert!(problems.iter().any(|(r, _, _)| r == "4001"), "{:?}: {problems:?}", t.engine);
+        let park = p.app.store.parks().await.expect("parks")[0].id;
+        assert!(p.db.asset_by_code(park, "JB-GD-00000").await.expect("read").is_none(), "nothing written");
         let summary = p.register().import(&tech, &book, &no_progress).await.expect("import");
         assert_eq!((summary.created, summary.relations_added), (n + 1, n), "{:?}", t.engine);
         // The planner knows the register's new size (the demo's 4,314 CIs and these).
