@@ -1603,9 +1603,8 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         // With facets, their counts sum to the total (every matching row is in one group of
         // each facet), so the list does not count the rows a second time.
         let (items, facets) = if facets {
-            let facets = self.store.asset_facets(&filter).await?;
+            let (items, facets) = self.store.asset_list(&filter, page).await?;
             let total = facets.states.iter().map(|(_, n)| n).sum();
-            let items = self.store.asset_rows(&filter, page).await?;
             (Page { items, total, request: page }, Some(facets))
         } else {
             (self.store.assets(&filter, page).await?, None)

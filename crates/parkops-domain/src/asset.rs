@@ -1452,6 +1452,28 @@ const BUILT_IN: &[Class] = {
     ]
 };
 
+/// Separates the code from the name in a CI's [`search_text`]: no query can match across it.
+pub const SEARCH_SEPARATOR: char = '\u{1f}';
+
+/// What the register's text search matches a query against: the code and the name with ASCII
+/// letters in lower case, joined by [`SEARCH_SEPARATOR`]. Stored with each CI, so one narrow
+/// index holds it (the migration `0010_asset_search` fills it the same way for existing CIs).
+#[must_use]
+pub fn search_text(code: &str, name: &str) -> String {
+    let mut s = String::with_capacity(code.len() + name.len() + 1);
+    s.push_str(&code.to_ascii_lowercase());
+    s.push(SEARCH_SEPARATOR);
+    s.push_str(&name.to_ascii_lowercase());
+    s
+}
+
+/// A query as [`search_text`] stores text: trimmed, ASCII letters in lower case (so `gw-e03`
+/// finds `JB-GW-E03`; Chinese is matched as typed).
+#[must_use]
+pub fn search_query(text: &str) -> String {
+    text.trim().to_ascii_lowercase()
+}
+
 /// The common attributes of every CI (§3.2), all optional.
 #[must_use]
 pub fn common_attributes() -> Vec<AttributeDef> {
@@ -1484,6 +1506,16 @@ mod tests {
 
     fn gas_detector() -> CiClass {
         ClassRegistry::built_in().get("gas_detector").expect("built in").clone()
+    }
+
+    #[test]
+    fn search_text_lowers_ascii_and_keeps_code_and_name_apart() {
+        let s = search_text("JB-GW-E03", "三号厂区边缘网关 GW");
+        assert_eq!(s, "jb-gw-e03\u{1f}三号厂区边缘网关 gw");
+        assert!(s.contains(&search_query("gw-E03")));
+        assert!(s.contains(&search_query(" 边缘网关 ")));
+        assert!(!s.contains(&search_query("e03三号")), "no match across code and name");
+        assert_eq!(search_query("ＧＷ"), "ＧＷ", "only ASCII changes case");
     }
 
     #[test]

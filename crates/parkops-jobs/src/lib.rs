@@ -390,7 +390,11 @@ mod tests {
         async fn assets(&self, _: &AssetFilter, _: PageRequest) -> Result<Page<AssetRecord>, StoreError> {
             Err(down())
         }
-        async fn asset_rows(&self, _: &AssetFilter, _: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
+        async fn asset_list(
+            &self,
+            _: &AssetFilter,
+            _: PageRequest,
+        ) -> Result<(Vec<AssetRecord>, AssetFacets), StoreError> {
             Err(down())
         }
         async fn asset_facets(&self, _: &AssetFilter) -> Result<AssetFacets, StoreError> {

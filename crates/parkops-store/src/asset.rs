@@ -2,9 +2,9 @@
 //! extensions, spare parts and stock movements.
 //!
 //! Imports write through multi-row statements ([`AssetWrites::put_assets`],
-//! [`AssetWrites::append_asset_events`], [`AssetWrites::insert_relations`]) kept to a few
-//! hundred bound parameters each: binding cost per row grows with the parameters of a statement
-//! (see `bench/src/verify.rs`). Lookups by many ids or codes go in chunks for the same reason.
+//! [`AssetWrites::append_asset_events`], [`AssetWrites::insert_relations`]) kept to each
+//! engine's parameter budget ([`crate::sql`]), measured on the import of 100,000 CIs. Lookups by
+//! many ids or codes go in chunks of [`IDS_PER_QUERY`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,13 +17,14 @@ use parkops_app::ports::asset::{
 };
 use parkops_app::ports::{Page, PageRequest};
 use parkops_domain::asset::{
-    AssetId, CiFamily, Criticality, LifecycleState, LocationId, LocationLevel, RelationKind, SparePartId,
+    AssetId, CiFamily, Criticality, LifecycleState, LocationId, LocationLevel, RelationKind, SparePartId, search_query,
+    search_text,
 };
 use parkops_domain::id::{OrgId, ParkId, UserId};
 use parkops_domain::ticket::BusinessDomain;
 use sqlx::any::AnyRow;
 
-use crate::read::{like, page_clause};
+use crate::read::{like_pattern, page_clause};
 use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
 use crate::tx::DbTx;
 use crate::{Db, Sql, map_err, unavailable};
@@ -31,15 +32,16 @@ use crate::{Db, Sql, map_err, unavailable};
 const ASSET_COLUMNS: &str = "id, park_id, code, name, class, family, state, state_since, zone_id, site_id, point_id, \
     enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
     created_by, created_at, updated_at";
-const ASSET_COLUMN_COUNT: usize = 21;
-/// The columns an update replaces.
+/// Bound values of a CI written by the import: [`ASSET_INSERT`].
+const ASSET_COLUMN_COUNT: usize = 22;
+/// The columns an update replaces (the search text follows the code and name).
 const ASSET_MUTABLE: &str = "code, name, class, family, state, state_since, zone_id, site_id, point_id, \
     enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
-    updated_at";
+    updated_at, search_text";
 /// The columns an insert writes: the fixed ones, then [`ASSET_MUTABLE`].
 const ASSET_INSERT: &str = "id, park_id, created_by, created_at, code, name, class, family, state, state_since, \
     zone_id, site_id, point_id, enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, \
-    holds_sensitive_data, attributes, updated_at";
+    holds_sensitive_data, attributes, updated_at, search_text";
 
 /// Every column of [`ASSET_MUTABLE`] set from the incoming row when the id exists (`put_assets`).
 const ASSET_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
@@ -48,7 +50,7 @@ const ASSET_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET code = excluded.code
     enterprise_org_id = excluded.enterprise_org_id, maintainer_org_id = excluded.maintainer_org_id, \
     owner_user_id = excluded.owner_user_id, criticality = excluded.criticality, domain = excluded.domain, \
     holds_sensitive_data = excluded.holds_sensitive_data, attributes = excluded.attributes, \
-    updated_at = excluded.updated_at";
+    updated_at = excluded.updated_at, search_text = excluded.search_text";
 
 const RELATION_COLUMNS: &str = "park_id, from_id, to_id, kind, note, created_by, created_at";
 const EVENT_COLUMNS: &str = "asset_id, seq, at, actor, kind, from_state, to_state, note, data";
@@ -62,6 +64,9 @@ const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, rea
 const FACET_COLUMNS: &str = "class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data";
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
+/// A text search matching at most this many CIs is answered from their ids
+/// ([`Db::sparse_search`]); the ids are bound in one `IN (…)` list.
+const SPARSE_MATCHES: usize = 1_000;
 
 fn asset(row: &AnyRow) -> Result<AssetRecord, StoreError> {
     let attributes: BTreeMap<String, String> =
@@ -210,7 +215,9 @@ fn bind_asset_fields(sql: &mut Sql, a: &AssetRecord) -> Result<(), StoreError> {
         .push(", ")
         .bind(attributes)
         .push(", ")
-        .bind(a.updated_at.as_millis());
+        .bind(a.updated_at.as_millis())
+        .push(", ")
+        .bind(search_text(&a.code, &a.name));
     Ok(())
 }
 
@@ -274,10 +281,8 @@ fn filter_where(sql: &mut Sql, f: &AssetFilter, opaque: bool) {
     if let Some(yes) = f.sensitive {
         sql.push(" AND holds_sensitive_data = ").bind(i64::from(yes));
     }
-    if let Some(t) = f.text.as_ref().filter(|t| !t.trim().is_empty()) {
-        let p = like(t);
-        sql.push(" AND (lower(code) LIKE ").bind(p.clone()).push(" ESCAPE '\\' OR lower(name) LIKE ").bind(p);
-        sql.push(" ESCAPE '\\')");
+    if let Some(q) = search(f) {
+        sql.push(" AND search_text LIKE ").bind(like_pattern(&q)).push(" ESCAPE '\\'");
     }
 }
 
@@ -304,35 +309,93 @@ impl Db {
         Ok(out)
     }
 
+    /// One page of CIs matching a filter, in its order.
+    async fn asset_rows(&self, filter: &AssetFilter, page: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset");
+        asset_where(&mut sql, filter);
+        order_by(&mut sql, filter.sort);
+        page_clause(&mut sql, page);
+        self.all(sql).await?.iter().map(asset).collect()
+    }
+
     /// Every facet's counts from one grouped statement over the filter, summed here: one pass
     /// over the covering index `asset_facets` (migration 0008) instead of a scan per facet.
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
-        // Per text column of FACET_COLUMNS, in its order; the flag is counted apart.
-        const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
         let mut sql = Sql::new("SELECT ");
         sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
         filter_where(&mut sql, f, self.backend() == crate::Backend::Sqlite);
         sql.push(" GROUP BY ").push(FACET_COLUMNS);
-        let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
-        let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
-        for r in self.all(sql).await? {
-            let n = int(&r, "n")?;
-            for (c, column) in counts.iter_mut().zip(TEXT) {
-                *c.entry(opt_text(&r, column)?).or_default() += n;
-            }
-            *sensitive.entry(int(&r, "holds_sensitive_data")? != 0).or_default() += n;
-        }
-        let [classes, states, zones, enterprises, maintainers, families] = counts.map(|c| c.into_iter().collect());
-        Ok(AssetFacets {
-            classes: some_facet(classes, "class", |s| Some(s.to_owned()))?,
-            states: some_facet(states, "state", LifecycleState::parse)?,
-            zones: opt_facet(zones, "zone_id", LocationId::parse)?,
-            enterprises: opt_facet(enterprises, "enterprise_org_id", OrgId::parse)?,
-            maintainers: opt_facet(maintainers, "maintainer_org_id", OrgId::parse)?,
-            families: some_facet(families, "family", CiFamily::parse)?,
-            sensitive: sensitive.into_iter().collect(),
-        })
+        facets(&self.all(sql).await?, |r| int(r, "n"))
     }
+
+    /// The page and facets of a text search when at most [`SPARSE_MATCHES`] CIs match, from
+    /// one pass over the covering index `asset_facets` (migration 0010: it carries the search
+    /// text and the id) and one lookup of the matching CIs by id; `None` when more match.
+    async fn sparse_search(
+        &self,
+        f: &AssetFilter,
+        page: PageRequest,
+    ) -> Result<Option<(Vec<AssetRecord>, AssetFacets)>, StoreError> {
+        let mut probe = Sql::new("SELECT ");
+        probe.push(FACET_COLUMNS).push(", id FROM asset");
+        filter_where(&mut probe, f, self.backend() == crate::Backend::Sqlite);
+        probe.push(" LIMIT ").bind(i64::try_from(SPARSE_MATCHES + 1).unwrap_or(i64::MAX));
+        let rows = self.all(probe).await?;
+        if rows.len() > SPARSE_MATCHES {
+            return Ok(None);
+        }
+        let counts = facets(&rows, |_| Ok(1))?;
+        if rows.is_empty() {
+            return Ok(Some((Vec::new(), counts)));
+        }
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE id IN (");
+        sql.bind_list(rows.iter().map(|r| text(r, "id")).collect::<Result<Vec<_>, _>>()?);
+        sql.push(")");
+        order_by(&mut sql, f.sort);
+        page_clause(&mut sql, page);
+        let items = self.all(sql).await?.iter().map(asset).collect::<Result<_, _>>()?;
+        Ok(Some((items, counts)))
+    }
+}
+
+/// The text of a search, as the CIs' search text holds it; `None` for no or blank text.
+fn search(f: &AssetFilter) -> Option<String> {
+    f.text.as_deref().map(search_query).filter(|q| !q.is_empty())
+}
+
+fn order_by(sql: &mut Sql, sort: AssetSort) {
+    sql.push(match sort {
+        AssetSort::Code => " ORDER BY code",
+        AssetSort::Name => " ORDER BY name, code",
+        AssetSort::Class => " ORDER BY class, code",
+        AssetSort::State => " ORDER BY state, code",
+        AssetSort::Updated => " ORDER BY updated_at DESC, code",
+    });
+}
+
+/// Sums rows of [`FACET_COLUMNS`], each standing for `count(row)` CIs, into the facets.
+fn facets(rows: &[AnyRow], count: impl Fn(&AnyRow) -> Result<i64, StoreError>) -> Result<AssetFacets, StoreError> {
+    // Per text column of FACET_COLUMNS, in its order; the flag is counted apart.
+    const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
+    let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
+    let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
+    for r in rows {
+        let n = count(r)?;
+        for (c, column) in counts.iter_mut().zip(TEXT) {
+            *c.entry(opt_text(r, column)?).or_default() += n;
+        }
+        *sensitive.entry(int(r, "holds_sensitive_data")? != 0).or_default() += n;
+    }
+    let [classes, states, zones, enterprises, maintainers, families] = counts.map(|c| c.into_iter().collect());
+    Ok(AssetFacets {
+        classes: some_facet(classes, "class", |s| Some(s.to_owned()))?,
+        states: some_facet(states, "state", LifecycleState::parse)?,
+        zones: opt_facet(zones, "zone_id", LocationId::parse)?,
+        enterprises: opt_facet(enterprises, "enterprise_org_id", OrgId::parse)?,
+        maintainers: opt_facet(maintainers, "maintainer_org_id", OrgId::parse)?,
+        families: some_facet(families, "family", CiFamily::parse)?,
+        sensitive: sensitive.into_iter().collect(),
+    })
 }
 
 fn some_facet<T>(
@@ -382,18 +445,20 @@ impl AssetReads for Db {
         Ok(Page { items: self.asset_rows(filter, page).await?, total, request: page })
     }
 
-    async fn asset_rows(&self, filter: &AssetFilter, page: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
-        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset");
-        asset_where(&mut sql, filter);
-        sql.push(match filter.sort {
-            AssetSort::Code => " ORDER BY code",
-            AssetSort::Name => " ORDER BY name, code",
-            AssetSort::Class => " ORDER BY class, code",
-            AssetSort::State => " ORDER BY state, code",
-            AssetSort::Updated => " ORDER BY updated_at DESC, code",
-        });
-        page_clause(&mut sql, page);
-        self.all(sql).await?.iter().map(asset).collect()
+    async fn asset_list(
+        &self,
+        filter: &AssetFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AssetRecord>, AssetFacets), StoreError> {
+        // A text search seeks nothing in an index: find the few CIs it matches in one pass over
+        // the narrow covering index. When many match, a page in the list's order ends early and
+        // the grouped facets read that index once more.
+        if search(filter).is_some()
+            && let Some(found) = self.sparse_search(filter, page).await?
+        {
+            return Ok(found);
+        }
+        Ok((self.asset_rows(filter, page).await?, self.facet_groups(filter).await?))
     }
 
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
@@ -480,20 +545,6 @@ impl DbTx {
     }
 }
 
-/// Bound bytes of a CI: its text, the attribute document, six ids and the numbers.
-fn asset_size(a: &AssetRecord) -> usize {
-    let attributes: usize = a.attributes.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
-    a.code.len() + a.name.len() + a.class.len() + a.created_by.len() + attributes + 8 * 36 + 120
-}
-
-fn event_size(e: &AssetEventRecord) -> usize {
-    2 * 36 + e.actor.len() + e.kind.len() + e.from_state.len() + e.to_state.len() + e.note.len() + e.data.len() + 60
-}
-
-fn relation_size(r: &RelationRecord) -> usize {
-    3 * 36 + r.note.len() + r.created_by.len() + 60
-}
-
 fn bind_event(sql: &mut Sql, e: &AssetEventRecord) {
     // A seq given by the caller (1 for the first entry of a new CI) is written as it is; 0 asks
     // for the next one of the CI's timeline, computed in the statement itself. The primary key
@@ -537,7 +588,7 @@ impl AssetWrites for DbTx {
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
         self.wrote("asset", batch.len());
-        for rows in self.runs(batch, ASSET_COLUMN_COUNT, asset_size) {
+        for rows in self.runs(batch, ASSET_COLUMN_COUNT) {
             let mut sql = Sql::new("INSERT INTO asset (");
             sql.push(ASSET_INSERT).push(") VALUES ");
             for (i, a) in rows.iter().enumerate() {
@@ -568,7 +619,7 @@ impl AssetWrites for DbTx {
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
         self.wrote("asset_event", batch.len());
         // Ten parameters per entry (the CI's id is bound twice).
-        for rows in self.runs(batch, 10, event_size) {
+        for rows in self.runs(batch, 10) {
             let mut sql = Sql::new("INSERT INTO asset_event (");
             sql.push(EVENT_COLUMNS).push(") VALUES ");
             for (i, e) in rows.iter().enumerate() {
@@ -585,7 +636,7 @@ impl AssetWrites for DbTx {
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
         self.wrote("asset_relation", batch.len());
         let mut added = 0;
-        for rows in self.runs(batch, 7, relation_size) {
+        for rows in self.runs(batch, 7) {
             let mut sql = Sql::new("INSERT INTO asset_relation (");
             sql.push(RELATION_COLUMNS).push(") VALUES ");
             for (i, r) in rows.iter().enumerate() {
@@ -692,7 +743,7 @@ mod tests {
     fn batches_stay_within_the_parameter_budget() {
         const { assert!(SQLITE_PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 8) };
         const { assert!(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 16) };
-        assert_eq!(ASSET_COLUMNS.split(',').count(), ASSET_COLUMN_COUNT);
+        assert_eq!(ASSET_COLUMNS.split(',').count() + 1, ASSET_COLUMN_COUNT, "all but the search text");
         assert_eq!(ASSET_INSERT.split(',').count(), ASSET_COLUMN_COUNT);
         assert_eq!(ASSET_MUTABLE.split(',').count() + 4, ASSET_COLUMN_COUNT);
         assert_eq!(EVENT_COLUMNS.split(',').count(), 9);

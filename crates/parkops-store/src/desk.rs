@@ -572,8 +572,7 @@ impl DeskWrites for DbTx {
 
     async fn insert_notifications(&mut self, ns: &[NotificationRecord]) -> Result<(), StoreError> {
         // Ten values a row; a severe ticket tells the whole first line in one statement.
-        let size = |n: &NotificationRecord| 3 * 36 + n.event.len() + n.level.len() + n.title.len() + n.body.len() + 60;
-        for rows in self.runs(ns, 10, size) {
+        for rows in self.runs(ns, 10) {
             let mut sql = Sql::new(
                 "INSERT INTO notification (id, park_id, user_id, ticket_id, event, level, title, body, created_at, read_at) \
                  VALUES ",

@@ -66,7 +66,12 @@ fn select(columns: &'static str, rest: &'static str) -> Sql {
 }
 
 pub(crate) fn like(text: &str) -> String {
-    let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    like_pattern(&text.trim().to_lowercase())
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, with the pattern characters in `text` escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 

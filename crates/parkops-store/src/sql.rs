@@ -76,38 +76,17 @@ impl Sql {
     }
 }
 
-/// Bound parameters per multi-row statement on PostgreSQL.
-pub(crate) const PARAMS_PER_STATEMENT: usize = 480;
-/// Bound bytes per multi-row statement on PostgreSQL (about). Over TLS, sqlx 0.9.0 hands a
-/// message longer than one TLS record (16 KiB) to the socket in two writes without
-/// `TCP_NODELAY`, and the second waits for PostgreSQL's delayed ACK: 40 ms per statement (sqlx
-/// issue #4335, fixed after 0.9.0). (The demo register's CIs are about 800 bytes each, so 22 of
-/// them crossed it.)
-pub(crate) const BYTES_PER_STATEMENT: usize = 12 * 1024;
-/// Bound parameters per multi-row statement on SQLite: 8 CIs, 16 timeline entries or 24
-/// relations. Measured on the import of 100,000 CIs (docs/benchmarks.md figure 7): 84
-/// parameters 11.97 s, 168 10.38 s, 480 (15 CIs by bytes) 11.3 s, 2,400 17.8 s — larger
-/// statements cost more per row.
-pub(crate) const SQLITE_PARAMS_PER_STATEMENT: usize = 168;
-
-/// `batch` in runs of at most `rows` items and about `max_bytes` bound bytes by `size` (a run
-/// holds at least one item, however large).
-pub(crate) fn statements<T>(batch: &[T], rows: usize, max_bytes: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, item) in batch.iter().enumerate() {
-        let b = size(item);
-        if i > start && (i - start == rows || bytes + b > max_bytes) {
-            out.push(&batch[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += b;
-    }
-    if start < batch.len() {
-        out.push(&batch[start..]);
-    }
-    out
-}
+/// Bound parameters per multi-row statement on PostgreSQL: 114 CIs, 240 timeline entries or 342
+/// relations. Measured on the import of 100,000 CIs over the local socket (docs/benchmarks.md
+/// figure 7): 480 parameters 14.9 s, 2,400 11.1 s, 9,600 10.9 s. (Until sqlx 0.9.1 restored
+/// `TCP_NODELAY`, statements over TLS had to stay within one TLS record — 480 parameters and
+/// 12 KiB — or wait 40 ms each for a delayed ACK.)
+pub(crate) const PARAMS_PER_STATEMENT: usize = 2_400;
+/// Bound parameters per multi-row statement on SQLite: 8 CIs (of 22 values), 17 timeline
+/// entries or 25 relations. Measured on the import of 100,000 CIs (docs/benchmarks.md figure
+/// 7; 21 values a CI then): 84 parameters 11.97 s, 168 10.38 s, 480 11.3 s, 2,400 17.8 s —
+/// larger statements cost more per row.
+pub(crate) const SQLITE_PARAMS_PER_STATEMENT: usize = 176;
 
 #[cfg(test)]
 mod tests {
@@ -118,15 +97,5 @@ mod tests {
         let mut s = Sql::new("SELECT 1 WHERE a = ");
         s.bind(1_i64).push(" AND b = ").bind("x".to_owned());
         assert_eq!(s.text(), "SELECT 1 WHERE a = $1 AND b = $2");
-    }
-
-    #[test]
-    fn statements_keep_to_the_row_and_byte_budgets() {
-        let sizes = [5_000, 5_000, 5_000, 20_000, 1, 1, 1];
-        let runs = statements(&sizes, 2, BYTES_PER_STATEMENT, |s| *s);
-        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
-        assert_eq!(lens, vec![2, 1, 1, 2, 1], "two rows at most, about 12 KiB, a large row alone");
-        assert_eq!(runs.concat(), sizes.to_vec());
-        assert!(statements(&[] as &[usize], 2, BYTES_PER_STATEMENT, |s| *s).is_empty());
     }
 }

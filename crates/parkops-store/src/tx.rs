@@ -91,19 +91,14 @@ impl DbTx {
     }
 
     /// `batch` in the runs of one multi-row statement each, for rows of `params_per_row` bound
-    /// values: larger on SQLite, within the TLS record on PostgreSQL ([`crate::sql`]).
-    pub(crate) fn runs<'a, T>(
-        &self,
-        batch: &'a [T],
-        params_per_row: usize,
-        size: impl Fn(&T) -> usize,
-    ) -> Vec<&'a [T]> {
-        use crate::sql::{BYTES_PER_STATEMENT, PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT, statements};
-        let (params, bytes) = match self.db.backend() {
-            Backend::Sqlite => (SQLITE_PARAMS_PER_STATEMENT, usize::MAX),
-            Backend::Postgres => (PARAMS_PER_STATEMENT, BYTES_PER_STATEMENT),
+    /// values, within the engine's parameter budget ([`crate::sql`]).
+    pub(crate) fn runs<'a, T>(&self, batch: &'a [T], params_per_row: usize) -> std::slice::Chunks<'a, T> {
+        use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
+        let params = match self.db.backend() {
+            Backend::Sqlite => SQLITE_PARAMS_PER_STATEMENT,
+            Backend::Postgres => PARAMS_PER_STATEMENT,
         };
-        statements(batch, (params / params_per_row.max(1)).max(1), bytes, size)
+        batch.chunks((params / params_per_row.max(1)).max(1))
     }
 
     /// Notes `rows` rows written to `table` by a bulk statement.

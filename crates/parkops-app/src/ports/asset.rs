@@ -349,9 +349,13 @@ pub trait AssetReads: Send + Sync {
     async fn assets_by_ids(&self, ids: &[AssetId]) -> Result<Vec<AssetRecord>, StoreError>;
     /// CIs matching a filter, by code.
     async fn assets(&self, filter: &AssetFilter, page: PageRequest) -> Result<Page<AssetRecord>, StoreError>;
-    /// One page of CIs matching a filter, without counting them (the list counts through its
-    /// facets, which sum to the total).
-    async fn asset_rows(&self, filter: &AssetFilter, page: PageRequest) -> Result<Vec<AssetRecord>, StoreError>;
+    /// One page of CIs matching a filter and the facet counts of all of them, which sum to the
+    /// total (so the list does not count the rows again).
+    async fn asset_list(
+        &self,
+        filter: &AssetFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<AssetRecord>, AssetFacets), StoreError>;
     /// Counts per class, state, zone, enterprise and maintainer for a filter.
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError>;
     /// A CI's timeline, in order.

@@ -704,7 +704,54 @@ async fn a_large_import_goes_through_the_batched_statements() {
         assert_eq!(down.len(), n);
         let again = p.register().import(&tech, &book, &no_progress).await.expect("again");
         assert_eq!((again.unchanged, again.relations_unchanged), (n + 1, n));
+        text_search_agrees_with_counting(&p, &tech, t.engine).await;
     }
+}
+
+/// A text search answers the same whether many CIs match (the grouped facets and an ordered
+/// page) or few (one pass over the covering index, then the CIs by id), and the same as the
+/// list without facets, which counts with `COUNT(*)`.
+async fn text_search_agrees_with_counting(p: &Park, tech: &Caller, engine: Engine) {
+    let page = |n| PageRequest::clamped(Some(n), Some(4));
+    // (text, sort, CIs of the 5,000 imported that match at least)
+    for (text, sort, at_least) in [
+        ("gd-0", "code", 5_000),      // many: the demo's own detectors (JB-E03-GD-018) too
+        ("探测", "name", 5_000),      // many, by name
+        ("GD-0499", "code", 10),      // few: JB-GD-04990 … 04999, in any case
+        ("jb-gd-0499", "name", 10),   // few, another order
+        ("gd-04999", "updated", 1),   // one
+        ("no such thing", "code", 0), // none
+    ] {
+        let q = AssetQuery { text: text.into(), sort: sort.into(), ..AssetQuery::default() };
+        let codes = |l: &parkops_app::asset::AssetList| l.page.items.iter().map(|a| a.code.clone()).collect::<Vec<_>>();
+        let mut faceted = None;
+        for n in [1, 2] {
+            let counted = p.register().list(tech, &q, page(n), false).await.expect("list");
+            let with_facets = p.register().list(tech, &q, page(n), true).await.expect("list");
+            let total = counted.page.total;
+            assert!(total >= at_least && (at_least > 0 || total == 0), "{engine:?} {text}: {total}");
+            assert_eq!(with_facets.page.total, total, "{engine:?} {text}: facets sum to the count");
+            assert_eq!(codes(&with_facets), codes(&counted), "{engine:?} {text}: the same page {n}");
+            assert_eq!(codes(&counted).len(), usize::try_from((total - 4 * (n - 1)).clamp(0, 4)).unwrap_or(0));
+            faceted = Some(with_facets);
+        }
+        let faceted = faceted.expect("listed");
+        let total = faceted.page.total;
+        let facets = faceted.facets.expect("facets");
+        assert_eq!(facets.classes.iter().map(|(_, n)| n).sum::<i64>(), total, "{engine:?} {text}");
+        assert_eq!(facets.zones.iter().map(|(_, n)| n).sum::<i64>(), total, "{engine:?} {text}");
+    }
+    // Every CI's search text is what migration 0010 computes for the CIs it found.
+    let sql = match engine {
+        Engine::Sqlite => "SELECT COUNT(*) AS n FROM asset WHERE search_text <> lower(code) || char(31) || lower(name)",
+        Engine::Postgres => {
+            "SELECT COUNT(*) AS n FROM asset WHERE search_text <> translate(code, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', \
+             'abcdefghijklmnopqrstuvwxyz') || chr(31) || translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', \
+             'abcdefghijklmnopqrstuvwxyz')"
+        }
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(p.db.pool()).await.expect("search texts");
+    assert_eq!(sqlx::Row::get::<i64, _>(&row, "n"), 0, "{engine:?}");
 }
 
 #[tokio::test]
