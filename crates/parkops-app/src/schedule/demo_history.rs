@@ -161,10 +161,12 @@ impl App {
                 base.plus(Duration::hours(-3))
             };
             clock.advance(work_from.since(clock.now()).max(Duration::zero()));
-            if let Some(id) = to_correct.take() {
+            if let Some((id, recorded)) = to_correct.take() {
+                // The sensor's reading differs from what was written down, whatever that was.
+                let read = if recorded == "54" { "56" } else { "54" };
                 let input = ResultInput {
-                    values: [("humidity".to_owned(), "54".to_owned())].into(),
-                    reason: "抄录错误：相对湿度误记为45%RH，以温湿度传感器记录54%RH为准".to_owned(),
+                    values: [("humidity".to_owned(), read.to_owned())].into(),
+                    reason: format!("抄录错误：相对湿度误记为{recorded}%RH，以温湿度传感器记录{read}%RH为准"),
                     ..ResultInput::default()
                 };
                 past.correct_result(&crew.technicians[4], id, input).await?;
@@ -219,7 +221,8 @@ impl App {
                     watch_sla_until = date.checked_add_days(chrono::Days::new(7));
                 }
                 if out.corrections == 0 && to_correct.is_none() && standard.code == "machine_room_monthly" {
-                    to_correct = Some(outcome.result.id);
+                    let humidity = outcome.result.items.iter().find(|i| i.code == "humidity");
+                    to_correct = humidity.map(|i| (outcome.result.id, i.value.clone()));
                 }
             }
             if !last && run_on.contains(&date) {

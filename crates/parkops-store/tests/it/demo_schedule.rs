@@ -7,10 +7,12 @@
 use std::time::Instant;
 
 use parkops_app::Caller;
+use parkops_app::clock::ManualClock;
 use parkops_app::ports::PageRequest;
 use parkops_app::ports::desk::TicketFilter;
 use parkops_app::ports::schedule::{Lateness, ResultRecord, TaskFilter};
 use parkops_domain::schedule::{PlanKind, TaskState, Verdict};
+use parkops_domain::time::Timestamp;
 use parkops_testkit::databases;
 
 use crate::{demo_app, verify};
@@ -87,5 +89,31 @@ async fn the_demo_has_ninety_days_of_inspection_history() {
         assert_eq!(app.store.tasks(&all, page).await.expect("tasks").total, tasks);
         assert_eq!(app.store.tickets_all(&any, 10_000).await.expect("tickets").len(), tickets);
         assert_eq!(verify(&app).await, Ok(()));
+    }
+}
+
+/// The history is drawn from the day it is loaded on. On 2026-12-04 the machine room's first
+/// monthly result happened to record the humidity that the demo's correction wrote, and the
+/// correction was refused as changing nothing, which failed `parkops demo` and `serve --demo`.
+#[tokio::test]
+async fn the_demo_history_loads_on_the_day_its_correction_once_changed_nothing() {
+    for t in databases().await {
+        let db = crate::open(&t).await;
+        let mut app = crate::app(&db);
+        // 2026-12-04 21:37 UTC.
+        app.clock = std::sync::Arc::new(ManualClock::new(Timestamp::from_millis(1_796_420_220_000)));
+        assert!(app.load_demo(&Caller::command_line()).await.expect("demo"));
+        app.load_demo_history(&Caller::command_line()).await.expect("demo history");
+        let park = app.store.parks().await.expect("parks")[0].id;
+        let mut corrections = Vec::new();
+        for plan in app.store.plans(park).await.expect("plans") {
+            let filter = TaskFilter { plan_id: Some(plan.id), ..TaskFilter::default() };
+            for task in app.store.tasks(&filter, PageRequest { page: 1, per_page: 2000 }).await.expect("tasks").items {
+                corrections
+                    .extend(app.store.results(task.id).await.expect("results").into_iter().filter(|r| r.version > 1));
+            }
+        }
+        assert_eq!(corrections.len(), 1, "{:?}", t.engine);
+        assert!(corrections[0].reason.contains("以温湿度传感器记录"), "{}", corrections[0].reason);
     }
 }
