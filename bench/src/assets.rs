@@ -500,7 +500,18 @@ fn list_cases(zone: &str, enterprise: &str) -> Vec<(String, AssetQuery, i64)> {
         ("state=faulty".into(), q(&|q| q.states = vec!["faulty".into()]), 1),
         ("zone=JB-Z1 (石化区)".into(), q(&|q| q.zone = zone.to_owned()), 1),
         ("enterprise=JB-E03".into(), q(&|q| q.enterprise = enterprise.to_owned()), 1),
-        ("q=GW-E03 (text)".into(), q(&|q| q.text = "GW-E03".into()), 1),
+        ("q=GW-E03 (text, few CIs)".into(), q(&|q| q.text = "GW-E03".into()), 1),
+        ("q=E03-GD (text, a few hundred)".into(), q(&|q| q.text = "E03-GD".into()), 1),
+        ("q=摄像机 (text, a common word)".into(), q(&|q| q.text = "摄像机".into()), 1),
+        ("q=jb (text, every CI)".into(), q(&|q| q.text = "jb".into()), 1),
+        (
+            "q=摄像机 + class=camera".into(),
+            q(&|q| {
+                q.text = "摄像机".into();
+                q.classes = vec!["camera".into()];
+            }),
+            1,
+        ),
         ("sort=updated".into(), q(&|q| q.sort = "updated".into()), 1),
     ]
 }
@@ -689,8 +700,8 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
         ("class=camera", " WHERE 1 = 1 AND park_id = $1 AND class IN ($2)", vec![park_id.clone(), "camera".into()]),
         (
             "q=GW-E03",
-            " WHERE 1 = 1 AND park_id = $1 AND (lower(code) LIKE $2 ESCAPE '\\' OR lower(name) LIKE $3 ESCAPE '\\')",
-            vec![park_id.clone(), "%gw-e03%".into(), "%gw-e03%".into()],
+            " WHERE 1 = 1 AND park_id = $1 AND search_text LIKE $2 ESCAPE '\\'",
+            vec![park_id.clone(), "%gw-e03%".into()],
         ),
     ];
     let mut table = Table::new(
@@ -711,6 +722,10 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
             .iter()
             .map(|(_, w, _)| format!("SELECT {ASSET_COLUMNS} FROM asset{w} ORDER BY code LIMIT 20 OFFSET 0"))
             .collect(),
+    ));
+    statements.push((
+        "(with text: the search probe, facet columns and ids, at most 1,001)".into(),
+        filters.iter().map(|(_, w, _)| format!("SELECT {}, id FROM asset{w} LIMIT 1001", FACETS.join(", "))).collect(),
     ));
     statements.push((
         "facets: one grouped statement (the store's)".into(),
@@ -741,7 +756,7 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
                 totals[i] += t;
             }
             cells.push(ms(t));
-            if i == 0 || !label.starts_with('(') {
+            if i == 0 || !label.starts_with('(') || label.contains("probe") {
                 plans.push((format!("{label}, {flabel}"), explain(&park.db, sql, binds).await?));
             }
         }
