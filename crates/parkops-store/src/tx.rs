@@ -101,6 +101,11 @@ impl DbTx {
         batch.chunks((params / params_per_row.max(1)).max(1))
     }
 
+    /// The engine of this transaction.
+    pub(crate) fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
     /// Notes `rows` rows written to `table` by a bulk statement.
     pub(crate) fn wrote(&mut self, table: &'static str, rows: usize) {
         match self.bulk.iter_mut().find(|(t, _)| *t == table) {

@@ -149,7 +149,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
     ) -> Result<ImportSummary, AppError> {
         let p = caller.require_any(Capability::AssetManage)?.clone();
         let mut lk = self.lookup(p.park_id).await?;
-        let rows: Vec<RowInput> = sheet.assets.iter().map(|r| RowInput::from_cells(&r.cells)).collect();
+        let rows: Vec<RowInput> = on_every_core(&sheet.assets, |r| RowInput::from_cells(&r.cells));
         self.load_users(&mut lk, rows.iter().filter_map(|r| r.get(Column::Owner))).await?;
         let codes: Vec<String> =
             rows.iter().filter_map(|r| r.get(Column::Code)).filter(|c| !c.is_empty()).map(str::to_owned).collect();
@@ -323,14 +323,20 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             let data = json!({ "source": "import", "changes": Value::Object(changes(old, new)) });
             events.push(timeline(new, caller, "updated", "", data, now));
         }
-        let records: Vec<AssetRecord> = created.into_iter().chain(updated.into_iter().map(|(_, n)| n)).collect();
-        let writes = records.len() + events.len() + new_relations.len();
+        let changed: Vec<AssetRecord> = updated.into_iter().map(|(_, n)| n).collect();
+        let writes = created.len() + changed.len() + events.len() + new_relations.len();
         let mut done = 0;
         let mut tx = self.store.begin_assets().await?;
-        for chunk in records.chunks(WRITE_CHUNK) {
-            tx.put_assets(chunk).await?;
-            done += chunk.len();
-            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+        for (records, new) in [(&created, true), (&changed, false)] {
+            for chunk in records.chunks(WRITE_CHUNK) {
+                if new {
+                    tx.insert_assets(chunk).await?
+                } else {
+                    tx.put_assets(chunk).await?
+                }
+                done += chunk.len();
+                progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+            }
         }
         for chunk in events.chunks(WRITE_CHUNK) {
             tx.append_asset_events(chunk).await?;
@@ -338,7 +344,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
         }
         for chunk in new_relations.chunks(WRITE_CHUNK) {
-            tx.insert_relations(chunk).await?;
+            tx.append_relations(chunk).await?;
             done += chunk.len();
             progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
         }
@@ -526,19 +532,24 @@ fn build_all(
     actor: &str,
     now: Timestamp,
 ) -> Vec<Result<AssetRecord, Vec<Problem>>> {
-    let one = |row: &RowInput| build(lk, row, existing.get(row.get(Column::Code).unwrap_or_default()), actor, now);
+    on_every_core(rows, |row| build(lk, row, existing.get(row.get(Column::Code).unwrap_or_default()), actor, now))
+}
+
+/// `one` of each item, in order, on every core for large inputs (each item on its own).
+fn on_every_core<T: Sync, R: Send>(items: &[T], one: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
-    if cores < 2 || rows.len() < 2_000 {
-        return rows.iter().map(one).collect();
+    if cores < 2 || items.len() < 2_000 {
+        return items.iter().map(&one).collect();
     }
-    let chunk = rows.len().div_ceil(cores);
+    let chunk = items.len().div_ceil(cores);
+    let one = &one;
     std::thread::scope(|scope| {
         let parts: Vec<_> =
-            rows.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        // A worker only panics if `build` does, which it never should; that row's chunk is then
-        // built again here, where a panic would surface as it would have without threads.
-        let mut out = Vec::with_capacity(rows.len());
-        for (handle, part) in parts.into_iter().zip(rows.chunks(chunk)) {
+            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
+        // A worker only panics if `one` does, which it never should; that chunk is then done
+        // again here, where a panic would surface as it would have without threads.
+        let mut out = Vec::with_capacity(items.len());
+        for (handle, part) in parts.into_iter().zip(items.chunks(chunk)) {
             match handle.join() {
                 Ok(done) => out.extend(done),
                 Err(_) => out.extend(part.iter().map(one)),

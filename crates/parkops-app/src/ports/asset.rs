@@ -383,6 +383,9 @@ pub trait AssetWrites: Send {
     async fn update_asset(&mut self, a: &AssetRecord) -> Result<(), StoreError>;
     /// Adds or replaces many CIs (by id) with multi-row statements: the import path.
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;
+    /// Adds many new CIs with multi-row statements, without the conflict handling of
+    /// [`Self::put_assets`] (a taken id or code fails the transaction): the import's new rows.
+    async fn insert_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;
     /// Appends to a CI's timeline; returns the seq given.
     async fn append_asset_event(&mut self, e: &AssetEventRecord) -> Result<i64, StoreError>;
     /// Appends one entry to each of many timelines with multi-row statements; at most one
@@ -390,6 +393,9 @@ pub trait AssetWrites: Send {
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError>;
     /// Adds relations, skipping those already present; returns how many were added.
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;
+    /// Adds relations known to be new (the import's): one already present fails the
+    /// transaction instead of being skipped; returns how many were added.
+    async fn append_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;
     /// Removes a relation ([`StoreError::NotFound`] if absent).
     async fn delete_relation(&mut self, from: AssetId, to: AssetId, kind: RelationKind) -> Result<(), StoreError>;
     /// Adds or replaces a location node (by id).

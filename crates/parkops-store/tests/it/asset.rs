@@ -649,7 +649,11 @@ async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
 async fn planner_rows(db: &Db, engine: Engine, table: &str) -> f64 {
     use sqlx::Row;
     let sql = if engine == Engine::Postgres {
-        format!("SELECT CAST(reltuples AS TEXT) AS n FROM pg_class WHERE relname = '{table}' AND relkind = 'r'")
+        // This test's schema only: other schemas of the same server may hold a register too.
+        format!(
+            "SELECT CAST(reltuples AS TEXT) AS n FROM pg_class WHERE relname = '{table}' AND relkind = 'r' \
+             AND relnamespace = CAST(current_schema() AS regnamespace)"
+        )
     } else {
         format!("SELECT stat AS n FROM sqlite_stat1 WHERE tbl = '{table}' ORDER BY stat DESC LIMIT 1")
     };
