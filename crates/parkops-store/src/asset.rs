@@ -93,7 +93,7 @@ const IDS_PER_QUERY: usize = 400;
 /// Values per JSON array that PostgreSQL expands for an `IN (…)`.
 const JSON_IDS_PER_QUERY: usize = 10_000;
 /// A text search matching at most this many CIs is answered from their ids
-/// ([`Db::sparse_search`]); the ids are bound in one `IN (…)` list.
+/// ([`Db::search_ids`]); the ids are bound in one `IN (…)` list.
 const SPARSE_MATCHES: usize = 1_000;
 
 fn asset(row: &AnyRow) -> Result<AssetRecord, StoreError> {
@@ -359,38 +359,59 @@ impl Db {
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
         let mut sql = Sql::new("SELECT ");
         sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
-        filter_where(&mut sql, f, self.backend() == crate::Backend::Sqlite);
+        if search(f).is_some() {
+            sql.planned_each_time();
+        }
+        filter_where(&mut sql, f, self.backend() == Backend::Sqlite);
         sql.push(" GROUP BY ").push(FACET_COLUMNS);
-        facets(&self.all(sql).await?, |r| int(r, "n"))
+        facets(&self.all(sql).await?)
     }
 
-    /// The page and facets of a text search when at most [`SPARSE_MATCHES`] CIs match, from
-    /// one pass over the covering index `asset_facets` (migration 0010: it carries the search
-    /// text and the id) and one lookup of the matching CIs by id; `None` when more match.
-    async fn sparse_search(
-        &self,
-        f: &AssetFilter,
-        page: PageRequest,
-    ) -> Result<Option<(Vec<AssetRecord>, AssetFacets)>, StoreError> {
-        let mut probe = Sql::new("SELECT ");
-        probe.push(FACET_COLUMNS).push(", id FROM asset");
-        filter_where(&mut probe, f, self.backend() == crate::Backend::Sqlite);
+    /// The ids of the CIs a filter with text matches when there are at most [`SPARSE_MATCHES`],
+    /// from one pass over a covering index that holds the search text and the id (migration
+    /// 0010); `None` when more match.
+    async fn search_ids(&self, f: &AssetFilter) -> Result<Option<Vec<String>>, StoreError> {
+        let mut probe = Sql::new("SELECT id FROM asset");
+        probe.planned_each_time();
+        filter_where(&mut probe, f, self.backend() == Backend::Sqlite);
         probe.push(" LIMIT ").bind(i64::try_from(SPARSE_MATCHES + 1).unwrap_or(i64::MAX));
         let rows = self.all(probe).await?;
         if rows.len() > SPARSE_MATCHES {
             return Ok(None);
         }
-        let counts = facets(&rows, |_| Ok(1))?;
-        if rows.is_empty() {
-            return Ok(Some((Vec::new(), counts)));
+        rows.iter().map(|r| text(r, "id")).collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
+    /// A page of the CIs with these ids, in the list's order.
+    async fn rows_by_ids(
+        &self,
+        ids: Vec<String>,
+        sort: AssetSort,
+        page: PageRequest,
+    ) -> Result<Vec<AssetRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
         let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE id IN (");
-        sql.bind_list(rows.iter().map(|r| text(r, "id")).collect::<Result<Vec<_>, _>>()?);
+        sql.bind_list(ids);
         sql.push(")");
+        order_by(&mut sql, sort);
+        page_clause(&mut sql, page);
+        self.all(sql).await?.iter().map(asset).collect()
+    }
+
+    /// A page of a text search that many CIs match: the page's ids are found in the list's
+    /// order through a covering index (on PostgreSQL the code's unique index, which carries the
+    /// search text), and only those CIs are read.
+    async fn text_page(&self, f: &AssetFilter, page: PageRequest) -> Result<Vec<AssetRecord>, StoreError> {
+        let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE id IN (SELECT id FROM asset");
+        sql.planned_each_time();
+        asset_where(&mut sql, f);
         order_by(&mut sql, f.sort);
         page_clause(&mut sql, page);
-        let items = self.all(sql).await?.iter().map(asset).collect::<Result<_, _>>()?;
-        Ok(Some((items, counts)))
+        sql.push(")");
+        order_by(&mut sql, f.sort);
+        self.all(sql).await?.iter().map(asset).collect()
     }
 }
 
@@ -409,14 +430,14 @@ fn order_by(sql: &mut Sql, sort: AssetSort) {
     });
 }
 
-/// Sums rows of [`FACET_COLUMNS`], each standing for `count(row)` CIs, into the facets.
-fn facets(rows: &[AnyRow], count: impl Fn(&AnyRow) -> Result<i64, StoreError>) -> Result<AssetFacets, StoreError> {
+/// Sums grouped rows of [`FACET_COLUMNS`] and their count `n` into the facets.
+fn facets(rows: &[AnyRow]) -> Result<AssetFacets, StoreError> {
     // Per text column of FACET_COLUMNS, in its order; the flag is counted apart.
     const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
     let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
     let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
     for r in rows {
-        let n = count(r)?;
+        let n = int(r, "n")?;
         for (c, column) in counts.iter_mut().zip(TEXT) {
             *c.entry(opt_text(r, column)?).or_default() += n;
         }
@@ -486,15 +507,18 @@ impl AssetReads for Db {
         filter: &AssetFilter,
         page: PageRequest,
     ) -> Result<(Vec<AssetRecord>, AssetFacets), StoreError> {
-        // A text search seeks nothing in an index: find the few CIs it matches in one pass over
-        // the narrow covering index. When many match, a page in the list's order ends early and
-        // the grouped facets read that index once more.
-        if search(filter).is_some()
-            && let Some(found) = self.sparse_search(filter, page).await?
-        {
-            return Ok(found);
+        if search(filter).is_none() {
+            return Ok((self.asset_rows(filter, page).await?, self.facet_groups(filter).await?));
         }
-        Ok((self.asset_rows(filter, page).await?, self.facet_groups(filter).await?))
+        // A text search seeks nothing in an index, so each statement reads a covering index
+        // whole: the ids of the few CIs it may match and the grouped facets are read side by
+        // side, on two connections; when many match, a page in the list's order ends early.
+        let (ids, facets) = tokio::join!(self.search_ids(filter), self.facet_groups(filter));
+        let items = match ids? {
+            Some(ids) => self.rows_by_ids(ids, filter.sort, page).await?,
+            None => self.text_page(filter, page).await?,
+        };
+        Ok((items, facets?))
     }
 
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
