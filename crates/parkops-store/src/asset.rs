@@ -90,8 +90,6 @@ const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, rea
 const FACET_COLUMNS: &str = "class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data";
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
-/// Values per JSON array that PostgreSQL expands for an `IN (…)`.
-const JSON_IDS_PER_QUERY: usize = 10_000;
 /// A text search matching at most this many CIs is answered from their ids
 /// ([`Db::search_ids`]); the ids are bound in one `IN (…)` list.
 const SPARSE_MATCHES: usize = 1_000;
@@ -322,21 +320,13 @@ impl Db {
         values: Vec<String>,
     ) -> Result<Vec<AssetRecord>, StoreError> {
         let mut out = Vec::with_capacity(values.len());
-        // PostgreSQL takes a chunk as one JSON array (an import looks up every code of its
-        // sheet: 100,000 codes in 250 statements of 400 took 0.7 s, docs/benchmarks.md figure 7).
-        let postgres = self.backend() == Backend::Postgres;
-        for chunk in values.chunks(if postgres { JSON_IDS_PER_QUERY } else { IDS_PER_QUERY }) {
+        for chunk in values.chunks(IDS_PER_QUERY) {
             let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE ");
             if let Some(p) = park {
                 sql.push("park_id = ").bind(p.to_string()).push(" AND ");
             }
             sql.push(column).push(" IN (");
-            if postgres {
-                sql.push("SELECT json_array_elements_text(").bind(serde_json::to_string(chunk).map_err(unavailable)?);
-                sql.push("::json)");
-            } else {
-                sql.bind_list(chunk.iter().cloned());
-            }
+            sql.bind_list(chunk.iter().cloned());
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push(asset(&row)?);
