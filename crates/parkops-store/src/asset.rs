@@ -1,10 +1,10 @@
 //! The asset half of the store: CIs, relations, timelines, the location tree, class
 //! extensions, spare parts and stock movements.
 //!
-//! Imports write through multi-row statements ([`AssetWrites::put_assets`],
-//! [`AssetWrites::append_asset_events`], [`AssetWrites::insert_relations`]) kept to each
-//! engine's parameter budget ([`crate::sql`]), measured on the import of 100,000 CIs. Lookups by
-//! many ids or codes go in chunks of [`IDS_PER_QUERY`].
+//! Imports write through [`DbTx::bulk_insert`]: multi-row `VALUES` within SQLite's parameter
+//! budget, one JSON document per [`POSTGRES_JSON_ROWS`] rows on PostgreSQL (ADR 0013), both
+//! measured on the import of 100,000 CIs. Lookups by many ids or codes go in chunks of
+//! [`IDS_PER_QUERY`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -504,11 +504,12 @@ impl AssetReads for Db {
         // whole: the ids of the few CIs it may match and the grouped facets are read side by
         // side, on two connections; when many match, a page in the list's order ends early.
         let (ids, facets) = tokio::join!(self.search_ids(filter), self.facet_groups(filter));
+        let facets = facets?;
         let items = match ids? {
             Some(ids) => self.rows_by_ids(ids, filter.sort, page).await?,
             None => self.text_page(filter, page).await?,
         };
-        Ok((items, facets?))
+        Ok((items, facets))
     }
 
     async fn asset_facets(&self, filter: &AssetFilter) -> Result<AssetFacets, StoreError> {
@@ -598,24 +599,24 @@ impl DbTx {
         tail: &'static str,
         batch: &[T],
         bind: impl Fn(&mut Sql, &T) -> Result<(), StoreError>,
-        json: impl FnMut(&mut JsonRows, &T) -> Result<(), StoreError>,
+        json: impl Fn(&mut JsonRows, &T) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.wrote(b.table, batch.len());
-        if self.backend() == Backend::Postgres {
-            let head = [
-                "INSERT INTO ",
-                b.table,
-                " (",
-                b.columns,
-                ") SELECT ",
-                b.select,
-                " FROM json_populate_recordset(NULL::",
-                b.table,
-                ", ",
-            ];
-            return insert_json(self, &head, tail, batch, json).await;
-        }
         let mut affected = 0;
+        if self.backend() == Backend::Postgres {
+            for rows in batch.chunks(POSTGRES_JSON_ROWS) {
+                let mut doc = JsonRows::default();
+                for row in rows {
+                    json(&mut doc, row)?;
+                }
+                let mut sql = Sql::new("INSERT INTO ");
+                sql.push(b.table).push(" (").push(b.columns).push(") SELECT ").push(b.select);
+                sql.push(" FROM json_populate_recordset(NULL::").push(b.table).push(", ");
+                sql.bind(doc.finish()).push("::json) r").push(tail);
+                affected += self.exec(sql).await?;
+            }
+            return Ok(affected);
+        }
         for rows in self.runs(batch, b.params_per_row) {
             let mut sql = Sql::new("INSERT INTO ");
             sql.push(b.table).push(" (").push(b.columns).push(") VALUES ");
@@ -667,31 +668,6 @@ fn json_relation(rows: &mut JsonRows, r: &RelationRecord) -> Result<(), StoreErr
     rows.text("to_id", &r.to_id.to_string()).text("kind", r.kind.code()).text("note", &r.note);
     rows.text("created_by", &r.created_by).int("created_at", r.created_at.as_millis());
     Ok(())
-}
-
-/// `head` (ending in `json_populate_recordset(NULL::table, `) `$1::json) r` `tail` over `batch` in statements of [`POSTGRES_JSON_ROWS`] rows, with `tail` after each; the rows
-/// affected.
-async fn insert_json<T>(
-    tx: &mut DbTx,
-    head: &[&'static str],
-    tail: &'static str,
-    batch: &[T],
-    mut json: impl FnMut(&mut JsonRows, &T) -> Result<(), StoreError>,
-) -> Result<u64, StoreError> {
-    let mut affected = 0;
-    for rows in batch.chunks(POSTGRES_JSON_ROWS) {
-        let mut doc = JsonRows::default();
-        for row in rows {
-            json(&mut doc, row)?;
-        }
-        let mut sql = Sql::default();
-        for part in head {
-            sql.push(part);
-        }
-        sql.bind(doc.finish()).push("::json) r").push(tail);
-        affected += tx.exec(sql).await?;
-    }
-    Ok(affected)
 }
 
 fn bind_event(sql: &mut Sql, e: &AssetEventRecord) -> Result<(), StoreError> {
