@@ -77,6 +77,10 @@ pub struct AssetsArgs {
     /// Without it each part uses a SQLite file in a fresh data directory.
     #[arg(long)]
     database_url: Option<String>,
+    /// Keep the PostgreSQL schema of the import part (its name is printed) for reading plans
+    /// with `psql` afterwards; drop it by hand.
+    #[arg(long, requires = "database_url")]
+    keep_schema: bool,
     /// The `parkops` binary (default: the build of this tool's profile).
     #[arg(long = "bin")]
     bin: Option<PathBuf>,
@@ -139,8 +143,12 @@ where
     .await;
     if let Some(s) = schema {
         let name = s.name.clone();
-        s.drop_now().await?;
-        say(format!("PostgreSQL schema {name} dropped"))?;
+        if args.keep_schema && label == "assets-import" {
+            say(format!("PostgreSQL schema {name} kept (--keep-schema): DROP SCHEMA {name} CASCADE when done"))?;
+        } else {
+            s.drop_now().await?;
+            say(format!("PostgreSQL schema {name} dropped"))?;
+        }
     }
     result
 }

@@ -88,6 +88,10 @@ const MOVEMENT_COLUMNS: &str = "part_id, seq, at, actor, delta, stock_after, rea
 /// The facet columns, grouped together in one statement (`Db::facet_groups`) and in this order
 /// after `park_id` in the covering index `asset_facets`.
 const FACET_COLUMNS: &str = "class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data";
+/// The text columns of [`FACET_COLUMNS`], in its order; the flag is read apart.
+const FACET_TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
+/// Facet keys the store keeps named at most; past it the names are learnt afresh.
+const FACET_KEYS_KEPT: usize = 100_000;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
 /// A text search matching at most this many CIs is answered from their ids
@@ -344,9 +348,18 @@ impl Db {
         self.all(sql).await?.iter().map(asset).collect()
     }
 
-    /// Every facet's counts from one grouped statement over the filter, summed here: one pass
-    /// over the covering index `asset_facets` (migration 0008) instead of a scan per facet.
+    /// Every facet's counts over the filter. A text search on PostgreSQL counts by facet key
+    /// ([`Db::keyed_facets`]); everything else groups by the facet columns.
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        if search(f).is_some() && self.backend() == Backend::Postgres {
+            return self.keyed_facets(f).await;
+        }
+        self.grouped_facets(f).await
+    }
+
+    /// Every facet's counts from one statement grouped by the facet columns, summed here: one
+    /// pass over the covering index `asset_facets` (migration 0008) instead of a scan per facet.
+    async fn grouped_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
         let mut sql = Sql::new("SELECT ");
         sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
         if search(f).is_some() {
@@ -354,7 +367,39 @@ impl Db {
         }
         filter_where(&mut sql, f, self.backend() == Backend::Sqlite);
         sql.push(" GROUP BY ").push(FACET_COLUMNS);
-        facets(&self.all(sql).await?)
+        let rows = self.all(sql).await?;
+        let groups = rows.iter().map(|r| Ok((FacetCombo::of(r)?, int(r, "n")?))).collect::<Result<Vec<_>, _>>()?;
+        sum_facets(groups.iter().map(|(c, n)| (c, *n)))
+    }
+
+    /// PostgreSQL: a text search's facets counted per facet key (migration 0011), one integer
+    /// to group per matching CI instead of seven texts, and named from what the store has
+    /// learnt of the keys; keys it has not seen yet are learnt first. Should two combinations
+    /// share a key, the columns are grouped instead.
+    async fn keyed_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        let mut sql = Sql::new("SELECT facet_key, COUNT(*) AS n FROM asset");
+        sql.planned_each_time();
+        filter_where(&mut sql, f, false);
+        sql.push(" GROUP BY facet_key");
+        let rows = self.all(sql).await?;
+        let counts = rows.iter().map(|r| Ok((int(r, "facet_key")?, int(r, "n")?))).collect::<Result<Vec<_>, _>>()?;
+        if let Some(facets) = self.facet_keys.name(&counts)? {
+            return Ok(facets);
+        }
+        let mut learn = Sql::new("SELECT facet_key, ");
+        learn.push(FACET_COLUMNS).push(" FROM asset");
+        if let Some(p) = f.park_id {
+            learn.push(" WHERE park_id = ").bind(p.to_string());
+        }
+        learn.push(" GROUP BY ").push(FACET_COLUMNS).push(", facet_key");
+        let named = self.all(learn).await?;
+        let named =
+            named.iter().map(|r| Ok((int(r, "facet_key")?, FacetCombo::of(r)?))).collect::<Result<Vec<_>, _>>()?;
+        self.facet_keys.learn(named);
+        match self.facet_keys.name(&counts)? {
+            Some(facets) => Ok(facets),
+            None => self.grouped_facets(f).await,
+        }
     }
 
     /// The ids of the CIs a filter with text matches when there are at most [`SPARSE_MATCHES`],
@@ -420,18 +465,74 @@ fn order_by(sql: &mut Sql, sort: AssetSort) {
     });
 }
 
-/// Sums grouped rows of [`FACET_COLUMNS`] and their count `n` into the facets.
-fn facets(rows: &[AnyRow]) -> Result<AssetFacets, StoreError> {
-    // Per text column of FACET_COLUMNS, in its order; the flag is counted apart.
-    const TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id", "maintainer_org_id", "family"];
+/// One combination of the facet columns' values: the texts of [`FACET_TEXT`] and the flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FacetCombo {
+    text: [Option<String>; 6],
+    sensitive: bool,
+}
+
+impl FacetCombo {
+    fn of(r: &AnyRow) -> Result<Self, StoreError> {
+        let mut text: [Option<String>; 6] = Default::default();
+        for (t, column) in text.iter_mut().zip(FACET_TEXT) {
+            *t = opt_text(r, column)?;
+        }
+        Ok(Self { text, sensitive: int(r, "holds_sensitive_data")? != 0 })
+    }
+}
+
+/// The facet combination each PostgreSQL facet key (migration 0011) stands for, as learnt from
+/// the grouped covering index; `None` for a key two combinations were seen to share. A key is
+/// a function of its combination, so a name once learnt stays true; only a collision (two
+/// combinations of a 64-bit hash) could make it wrong, and each learning checks for one.
+#[derive(Debug, Default)]
+pub(crate) struct FacetKeys(std::sync::Mutex<std::collections::HashMap<i64, Option<FacetCombo>>>);
+
+impl FacetKeys {
+    /// Records keys with their combinations (a key seen with two becomes `None`).
+    fn learn(&self, named: Vec<(i64, FacetCombo)>) {
+        let mut keys = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.len() + named.len() > FACET_KEYS_KEPT {
+            keys.clear();
+        }
+        for (key, combo) in named {
+            match keys.get_mut(&key) {
+                None => {
+                    keys.insert(key, Some(combo));
+                }
+                Some(known) => {
+                    if known.as_ref().is_some_and(|k| *k != combo) {
+                        *known = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The facets of counts per key, when every key is known and has one combination.
+    fn name(&self, counts: &[(i64, i64)]) -> Result<Option<AssetFacets>, StoreError> {
+        let keys = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut groups = Vec::with_capacity(counts.len());
+        for (key, n) in counts {
+            match keys.get(key) {
+                Some(Some(combo)) => groups.push((combo, *n)),
+                _ => return Ok(None),
+            }
+        }
+        sum_facets(groups).map(Some)
+    }
+}
+
+/// Sums counts per facet combination into the facets.
+fn sum_facets<'a>(groups: impl IntoIterator<Item = (&'a FacetCombo, i64)>) -> Result<AssetFacets, StoreError> {
     let mut counts: [BTreeMap<Option<String>, i64>; 6] = Default::default();
     let mut sensitive: BTreeMap<bool, i64> = BTreeMap::new();
-    for r in rows {
-        let n = int(r, "n")?;
-        for (c, column) in counts.iter_mut().zip(TEXT) {
-            *c.entry(opt_text(r, column)?).or_default() += n;
+    for (combo, n) in groups {
+        for (c, value) in counts.iter_mut().zip(&combo.text) {
+            *c.entry(value.clone()).or_default() += n;
         }
-        *sensitive.entry(int(r, "holds_sensitive_data")? != 0).or_default() += n;
+        *sensitive.entry(combo.sensitive).or_default() += n;
     }
     let [classes, states, zones, enterprises, maintainers, families] = counts.map(|c| c.into_iter().collect());
     Ok(AssetFacets {
@@ -846,5 +947,34 @@ mod tests {
         assert_eq!(ASSET_MUTABLE.split(',').count() + 4, ASSET_COLUMN_COUNT);
         assert_eq!(EVENT_COLUMNS.split(',').count(), 9);
         assert_eq!(RELATION_COLUMNS.split(',').count(), 7);
+    }
+
+    fn combo(class: &str, sensitive: bool) -> FacetCombo {
+        let mut text: [Option<String>; 6] = Default::default();
+        text[0] = Some(class.to_owned());
+        text[1] = Some("in_service".to_owned());
+        text[5] = Some("video".to_owned());
+        FacetCombo { text, sensitive }
+    }
+
+    #[test]
+    fn facet_keys_name_only_keys_learnt_with_one_combination() {
+        let keys = FacetKeys::default();
+        assert!(keys.name(&[(7, 3)]).unwrap().is_none(), "nothing learnt yet");
+        keys.learn(vec![(7, combo("ip_camera", false)), (9, combo("nvr", true))]);
+        let facets = keys.name(&[(7, 3), (9, 2)]).unwrap().unwrap();
+        assert_eq!(facets.classes, vec![("ip_camera".to_owned(), 3), ("nvr".to_owned(), 2)]);
+        assert_eq!(facets.sensitive, vec![(false, 3), (true, 2)]);
+        assert_eq!(facets.zones, vec![(None, 5)]);
+        assert!(keys.name(&[(7, 3), (8, 1)]).unwrap().is_none(), "an unknown key");
+        // Learning the same name again changes nothing; a second combination for a key makes
+        // the key unusable, for good.
+        keys.learn(vec![(7, combo("ip_camera", false))]);
+        assert!(keys.name(&[(7, 1)]).unwrap().is_some());
+        keys.learn(vec![(7, combo("ptz_camera", false))]);
+        assert!(keys.name(&[(7, 1)]).unwrap().is_none());
+        keys.learn(vec![(7, combo("ip_camera", false))]);
+        assert!(keys.name(&[(7, 1)]).unwrap().is_none());
+        assert!(keys.name(&[(9, 1)]).unwrap().is_some(), "other keys keep their names");
     }
 }

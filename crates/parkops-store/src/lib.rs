@@ -85,6 +85,8 @@ pub struct Db {
     backend: Backend,
     /// Serialises write transactions inside this process (the `write_lock` row does it across processes).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The facet combinations of PostgreSQL's facet keys learnt so far (`asset::FacetKeys`).
+    facet_keys: Arc<asset::FacetKeys>,
 }
 
 impl std::fmt::Debug for Db {
@@ -167,7 +169,13 @@ impl Db {
         // Writers are serialised by the gate: one connection is in use at a time, a second one
         // stands by while the first is being returned. Opened on first use.
         let writer_pool = options(2).connect_lazy(&text).map_err(unavailable)?;
-        Ok(Self { pool, writer_pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Self {
+            pool,
+            writer_pool,
+            backend,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            facet_keys: Arc::default(),
+        })
     }
 
     /// Applies pending migrations of this backend. Applied migrations are never edited.
