@@ -2,7 +2,7 @@
 //! extensions, spare parts and stock movements.
 //!
 //! Imports write through [`DbTx::bulk_insert`]: multi-row `VALUES` within SQLite's parameter
-//! budget, one JSON document per [`POSTGRES_JSON_ROWS`] rows on PostgreSQL (ADR 0013), both
+//! budget, one array per column of [`POSTGRES_BULK_ROWS`] rows on PostgreSQL (ADR 0013), both
 //! measured on the import of 100,000 CIs. Lookups by many ids or codes go in chunks of
 //! [`IDS_PER_QUERY`].
 
@@ -26,7 +26,7 @@ use sqlx::any::AnyRow;
 
 use crate::read::{like_pattern, page_clause};
 use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
-use crate::sql::{JsonRows, POSTGRES_JSON_ROWS};
+use crate::sql::{ColumnArrays, POSTGRES_BULK_ROWS};
 use crate::tx::DbTx;
 use crate::{Backend, Db, Sql, map_err, unavailable};
 
@@ -59,7 +59,7 @@ const EVENT_COLUMNS: &str = "asset_id, seq, at, actor, kind, from_state, to_stat
 const RELATION_SKIP: &str = " ON CONFLICT (from_id, kind, to_id) DO NOTHING";
 
 /// A table's bulk insert ([`DbTx::bulk_insert`]): its columns, what PostgreSQL selects from the
-/// JSON rows `r` for them, and the values each row binds on SQLite.
+/// unnested rows `r` for them, and the values each row binds on SQLite.
 struct Bulk {
     table: &'static str,
     columns: &'static str,
@@ -693,27 +693,28 @@ impl AssetStorage for Db {
 impl DbTx {
     /// `batch` into `b.table` in multi-row statements, each followed by `tail` (a conflict
     /// clause, or nothing): on SQLite as `VALUES` bound by `bind` within the engine's parameter
-    /// budget, on PostgreSQL as JSON documents written by `json` (ADR 0013). The rows affected.
+    /// budget, on PostgreSQL as one array per column written by `arrays` (ADR 0013). The rows
+    /// affected.
     async fn bulk_insert<T>(
         &mut self,
         b: &Bulk,
         tail: &'static str,
         batch: &[T],
         bind: impl Fn(&mut Sql, &T) -> Result<(), StoreError>,
-        json: impl Fn(&mut JsonRows, &T) -> Result<(), StoreError>,
+        arrays: impl Fn(&mut ColumnArrays, &T) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.wrote(b.table, batch.len());
         let mut affected = 0;
         if self.backend() == Backend::Postgres {
-            for rows in batch.chunks(POSTGRES_JSON_ROWS) {
-                let mut doc = JsonRows::default();
+            for rows in batch.chunks(POSTGRES_BULK_ROWS) {
+                let mut columns = ColumnArrays::new(b.columns);
                 for row in rows {
-                    json(&mut doc, row)?;
+                    arrays(&mut columns, row)?;
                 }
                 let mut sql = Sql::new("INSERT INTO ");
-                sql.push(b.table).push(" (").push(b.columns).push(") SELECT ").push(b.select);
-                sql.push(" FROM json_populate_recordset(NULL::").push(b.table).push(", ");
-                sql.bind(doc.finish()).push("::json) r").push(tail);
+                sql.push(b.table).push(" (").push(b.columns).push(") SELECT ").push(b.select).push(" FROM ");
+                columns.unnest(&mut sql)?;
+                sql.push(tail);
                 affected += self.exec(sql).await?;
             }
             return Ok(affected);
@@ -739,8 +740,8 @@ impl DbTx {
     }
 }
 
-/// One CI as a row of [`JsonRows`], keyed by the columns of [`ASSET_INSERT`].
-fn json_asset(rows: &mut JsonRows, a: &AssetRecord) -> Result<(), StoreError> {
+/// One CI as a row of [`ColumnArrays`] of the columns of [`ASSET_INSERT`].
+fn asset_arrays(rows: &mut ColumnArrays, a: &AssetRecord) -> Result<(), StoreError> {
     rows.row().text("id", &a.id.to_string()).text("park_id", &a.park_id.to_string());
     rows.text("created_by", &a.created_by).int("created_at", a.created_at.as_millis());
     rows.text("code", &a.code).text("name", &a.name).text("class", &a.class).text("family", a.family.code());
@@ -757,14 +758,14 @@ fn json_asset(rows: &mut JsonRows, a: &AssetRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn json_event(rows: &mut JsonRows, e: &AssetEventRecord) -> Result<(), StoreError> {
+fn event_arrays(rows: &mut ColumnArrays, e: &AssetEventRecord) -> Result<(), StoreError> {
     rows.row().text("asset_id", &e.asset_id.to_string()).int("seq", e.seq).int("at", e.at.as_millis());
     rows.text("actor", &e.actor).text("kind", &e.kind).text("from_state", &e.from_state);
     rows.text("to_state", &e.to_state).text("note", &e.note).text("data", &e.data);
     Ok(())
 }
 
-fn json_relation(rows: &mut JsonRows, r: &RelationRecord) -> Result<(), StoreError> {
+fn relation_arrays(rows: &mut ColumnArrays, r: &RelationRecord) -> Result<(), StoreError> {
     rows.row().text("park_id", &r.park_id.to_string()).text("from_id", &r.from_id.to_string());
     rows.text("to_id", &r.to_id.to_string()).text("kind", r.kind.code()).text("note", &r.note);
     rows.text("created_by", &r.created_by).int("created_at", r.created_at.as_millis());
@@ -815,13 +816,13 @@ impl AssetWrites for DbTx {
     }
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
-        self.bulk_insert(&ASSET_BULK, ASSET_UPSERT, batch, bind_asset, json_asset).await.map(|_| ())
+        self.bulk_insert(&ASSET_BULK, ASSET_UPSERT, batch, bind_asset, asset_arrays).await.map(|_| ())
     }
 
     async fn insert_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
         // Plain inserts: on PostgreSQL an `ON CONFLICT` insert probes the arbiter index before
         // each row (0.9 s more for 100,000 CIs, docs/benchmarks.md figure 7).
-        self.bulk_insert(&ASSET_BULK, "", batch, bind_asset, json_asset).await.map(|_| ())
+        self.bulk_insert(&ASSET_BULK, "", batch, bind_asset, asset_arrays).await.map(|_| ())
     }
 
     async fn append_asset_event(&mut self, e: &AssetEventRecord) -> Result<i64, StoreError> {
@@ -838,16 +839,16 @@ impl AssetWrites for DbTx {
     }
 
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
-        self.bulk_insert(&EVENT_BULK, "", batch, bind_event, json_event).await.map(|_| ())
+        self.bulk_insert(&EVENT_BULK, "", batch, bind_event, event_arrays).await.map(|_| ())
     }
 
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
-        self.bulk_insert(&RELATION_BULK, RELATION_SKIP, batch, bind_relation, json_relation).await
+        self.bulk_insert(&RELATION_BULK, RELATION_SKIP, batch, bind_relation, relation_arrays).await
     }
 
     async fn append_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {
         // Plain inserts, as for `insert_assets` (0.27 s less for 123,146 relations).
-        self.bulk_insert(&RELATION_BULK, "", batch, bind_relation, json_relation).await
+        self.bulk_insert(&RELATION_BULK, "", batch, bind_relation, relation_arrays).await
     }
 
     async fn delete_relation(&mut self, from: AssetId, to: AssetId, kind: RelationKind) -> Result<(), StoreError> {
