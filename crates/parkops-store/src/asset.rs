@@ -735,7 +735,7 @@ impl DbTx {
     }
 
     async fn fetch_int(&mut self, sql: Sql, column: &'static str) -> Result<i64, StoreError> {
-        let row = sql.build().fetch_one(self.conn()?).await.map_err(map_err)?;
+        let row = sql.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
         int(&row, column)
     }
 }

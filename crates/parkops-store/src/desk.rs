@@ -420,14 +420,14 @@ impl DeskWrites for DbTx {
     async fn next_ticket_number(&mut self, park: ParkId, day: &str, day_start: Timestamp) -> Result<i64, StoreError> {
         let mut bump = Sql::new("UPDATE ticket_number SET last = last + 1 WHERE park_id = ");
         bump.bind(park.to_string()).push(" AND day = ").bind(day.to_owned()).push(" RETURNING last");
-        if let Some(row) = bump.build().fetch_optional(self.conn()?).await.map_err(map_err)? {
+        if let Some(row) = bump.build(self.backend()).fetch_optional(self.conn()?).await.map_err(map_err)? {
             return int(&row, "last");
         }
         // The day's first number: continue after tickets stored without the counter (data
         // from before migration 0005, bulk loads).
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM ticket WHERE park_id = ");
         count.bind(park.to_string()).push(" AND created_at >= ").bind(day_start.as_millis());
-        let row = count.build().fetch_one(self.conn()?).await.map_err(map_err)?;
+        let row = count.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
         let n = int(&row, "n")? + 1;
         let mut insert = Sql::new("INSERT INTO ticket_number (park_id, day, last) VALUES (");
         insert.bind(park.to_string()).push(", ").bind(day.to_owned()).push(", ").bind(n).push(")");
@@ -471,7 +471,7 @@ impl DeskWrites for DbTx {
         } else {
             let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ticket_event WHERE ticket_id = ");
             next.bind(e.ticket_id.to_string());
-            let row = next.build().fetch_one(self.conn()?).await.map_err(map_err)?;
+            let row = next.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
             int(&row, "n")?
         };
         let mut sql =

@@ -19,11 +19,11 @@ use crate::{Db, Sql, map_err};
 
 impl Db {
     pub(crate) async fn all(&self, sql: Sql) -> Result<Vec<AnyRow>, StoreError> {
-        sql.build().fetch_all(&self.pool).await.map_err(map_err)
+        sql.build(self.backend()).fetch_all(&self.pool).await.map_err(map_err)
     }
 
     pub(crate) async fn count(&self, sql: Sql) -> Result<i64, StoreError> {
-        let row = sql.build().fetch_one(&self.pool).await.map_err(map_err)?;
+        let row = sql.build(self.backend()).fetch_one(&self.pool).await.map_err(map_err)?;
         rows::int(&row, "n")
     }
 
@@ -223,7 +223,7 @@ impl Store for Db {
     async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE user_session SET last_seen_at = ");
         sql.bind(now.as_millis()).push(" WHERE token_hash = ").bind(token_hash.to_owned());
-        sql.build().execute(&self.pool).await.map_err(map_err)?;
+        sql.build(self.backend()).execute(&self.pool).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -296,7 +296,7 @@ impl Store for Db {
     async fn maintain(&self, stale_before: Timestamp) -> Result<u64, StoreError> {
         let mut sql = Sql::new("DELETE FROM user_session WHERE last_seen_at < ");
         sql.bind(stale_before.as_millis());
-        let removed = sql.build().execute(&self.pool).await.map_err(map_err)?.rows_affected();
+        let removed = sql.build(self.backend()).execute(&self.pool).await.map_err(map_err)?.rows_affected();
         self.checkpoint_wal().await?;
         self.optimize().await?;
         Ok(removed)

@@ -457,7 +457,7 @@ impl DbTx {
     async fn next_seq(&mut self, task: TaskId) -> Result<i64, StoreError> {
         let mut sql = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM schedule_task_event WHERE task_id = ");
         sql.bind(task.to_string());
-        let row = sql.build().fetch_one(self.conn()?).await.map_err(map_err)?;
+        let row = sql.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
         int(&row, "n")
     }
 }

@@ -120,7 +120,7 @@ impl DbTx {
     }
 
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
-        sql.build().execute(self.conn()?).await.map(|r| r.rows_affected()).map_err(map_err)
+        sql.build(self.backend()).execute(self.conn()?).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
     pub(crate) async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
