@@ -6,6 +6,10 @@
 //! bounded number of operations, prints a result table and removes what it created. Nothing
 //! leaves 127.0.0.1. This crate is a tool, not a library: nothing depends on it.
 
+/// The product's allocator (ADR 0014), so that use cases run in process as in `parkops`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod append;
 // Asset register figures 7–9 (issue 4).
 mod assets;

@@ -122,7 +122,9 @@ pub(crate) const PARAMS_PER_STATEMENT: usize = 2_400;
 /// Bound parameters per multi-row statement on SQLite: 8 CIs (of 22 values), 17 timeline
 /// entries or 25 relations. Measured on the import of 100,000 CIs (docs/benchmarks.md figure
 /// 7; 21 values a CI then): 84 parameters 11.97 s, 168 10.38 s, 480 11.3 s, 2,400 17.8 s —
-/// larger statements cost more per row.
+/// larger statements cost more per row, most of it then the named placeholders of
+/// [`Sql::build`]; with bare `?` placeholders 704 parameters still took 10.2–10.5 s against
+/// 9.9–10.0 s for 176.
 pub(crate) const SQLITE_PARAMS_PER_STATEMENT: usize = 176;
 
 /// Rows per statement when PostgreSQL takes them as one array per column ([`ColumnArrays`]):
@@ -283,7 +285,10 @@ mod tests {
         let mut s = Sql::new("SELECT json_extract(d, '$.a$1') FROM t WHERE a IN (");
         s.bind_list((0..12).map(|i| i.to_string())).push(") AND b = '$2'");
         assert_eq!(s.text().matches('$').count(), 15);
-        assert_eq!(s.anonymous(), "SELECT json_extract(d, '$.a$1') FROM t WHERE a IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AND b = '$2'");
+        assert_eq!(
+            s.anonymous(),
+            "SELECT json_extract(d, '$.a$1') FROM t WHERE a IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AND b = '$2'"
+        );
         assert_eq!(Sql::new("SELECT 1").anonymous(), "SELECT 1");
     }
 
