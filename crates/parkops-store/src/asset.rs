@@ -28,7 +28,7 @@ use crate::read::{like_pattern, page_clause};
 use crate::rows::{bad, code, flag, id, int, opt_id, opt_text, text, time};
 use crate::sql::{ColumnArrays, POSTGRES_BULK_ROWS};
 use crate::tx::DbTx;
-use crate::{Backend, Db, Sql, map_err, unavailable};
+use crate::{Backend, Db, Sql, unavailable};
 
 const ASSET_COLUMNS: &str = "id, park_id, code, name, class, family, state, state_since, zone_id, site_id, point_id, \
     enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
@@ -732,11 +732,6 @@ impl DbTx {
             affected += self.exec(sql).await?;
         }
         Ok(affected)
-    }
-
-    async fn fetch_int(&mut self, sql: Sql, column: &'static str) -> Result<i64, StoreError> {
-        let row = sql.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
-        int(&row, column)
     }
 }
 

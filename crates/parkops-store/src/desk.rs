@@ -427,8 +427,7 @@ impl DeskWrites for DbTx {
         // from before migration 0005, bulk loads).
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM ticket WHERE park_id = ");
         count.bind(park.to_string()).push(" AND created_at >= ").bind(day_start.as_millis());
-        let row = count.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
-        let n = int(&row, "n")? + 1;
+        let n = self.fetch_int(count, "n").await? + 1;
         let mut insert = Sql::new("INSERT INTO ticket_number (park_id, day, last) VALUES (");
         insert.bind(park.to_string()).push(", ").bind(day.to_owned()).push(", ").bind(n).push(")");
         self.exec(insert).await?;
@@ -471,8 +470,7 @@ impl DeskWrites for DbTx {
         } else {
             let mut next = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM ticket_event WHERE ticket_id = ");
             next.bind(e.ticket_id.to_string());
-            let row = next.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
-            int(&row, "n")?
+            self.fetch_int(next, "n").await?
         };
         let mut sql =
             Sql::new("INSERT INTO ticket_event (ticket_id, seq, at, actor, kind, from_state, to_state, note) VALUES (");

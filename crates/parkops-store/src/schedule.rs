@@ -26,7 +26,7 @@ use sqlx::any::AnyRow;
 use crate::read::page_clause;
 use crate::rows::{bad, code, date, date_text, flag, id, int, opt_date, opt_id, opt_int, text, time};
 use crate::tx::DbTx;
-use crate::{Db, Sql, map_err, unavailable};
+use crate::{Db, Sql, unavailable};
 
 const STANDARD_COLUMNS: &str = "id, park_id, code, version, class, name, items, change_note, created_by, created_at";
 const PLAN_COLUMNS: &str = "id, park_id, kind, name, standard_code, target_class, target_zone_id, \
@@ -457,8 +457,7 @@ impl DbTx {
     async fn next_seq(&mut self, task: TaskId) -> Result<i64, StoreError> {
         let mut sql = Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM schedule_task_event WHERE task_id = ");
         sql.bind(task.to_string());
-        let row = sql.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
-        int(&row, "n")
+        self.fetch_int(sql, "n").await
     }
 }
 

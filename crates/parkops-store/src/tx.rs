@@ -123,6 +123,12 @@ impl DbTx {
         sql.build(self.backend()).execute(self.conn()?).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
+    /// The integer `column` of the one row `sql` returns, read inside the transaction.
+    pub(crate) async fn fetch_int(&mut self, sql: Sql, column: &'static str) -> Result<i64, StoreError> {
+        let row = sql.build(self.backend()).fetch_one(self.conn()?).await.map_err(map_err)?;
+        crate::rows::int(&row, column)
+    }
+
     pub(crate) async fn exec_one(&mut self, sql: Sql) -> Result<(), StoreError> {
         match self.exec(sql).await? {
             0 => Err(StoreError::NotFound),

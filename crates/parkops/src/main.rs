@@ -6,12 +6,12 @@
 //!
 //! Never: business rules, SQL or HTML here — this crate only wires the others together.
 
-// Asset register (issue #4).
 /// jemalloc instead of glibc's allocator (ADR 0014): the import of 100,000 CIs on SQLite took
 /// 7.4–7.9 s with it against 10.5–10.7 s, where a quarter of the time went to glibc's `malloc`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+// Asset register (issue #4).
 mod asset;
 mod audit;
 mod cli;
