@@ -735,13 +735,25 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
         "(with text: the search probe, the ids of at most 1,001)".into(),
         filters.iter().map(|(_, w, _)| format!("SELECT id FROM asset{w} LIMIT 1001")).collect(),
     ));
+    // The store's facets: grouped by the facet columns, except a text search on PostgreSQL,
+    // which counts per facet key (migration 0011) and names the keys from memory.
+    let keyed = engine == "PostgreSQL";
     statements.push((
-        "facets: one grouped statement (the store's)".into(),
+        if keyed {
+            "facets: the store's statement (text: by facet key)"
+        } else {
+            "facets: the store's grouped statement"
+        }
+        .into(),
         filters
             .iter()
-            .map(|(_, w, _)| {
+            .map(|(label, w, _)| {
                 let all = FACETS.join(", ");
-                format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")
+                if keyed && label.starts_with("q=") {
+                    format!("SELECT facet_key, COUNT(*) AS n FROM asset{w} GROUP BY facet_key")
+                } else {
+                    format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")
+                }
             })
             .collect(),
     ));
