@@ -1,5 +1,6 @@
-//! A small SQL builder that numbers placeholders `$1, $2 …` — the form both engines accept
-//! through sqlx `Any` (sqlx's own `QueryBuilder<Any>` writes `?`, which PostgreSQL refuses).
+//! A small SQL builder that numbers placeholders `$1, $2 …` — the form PostgreSQL takes through
+//! sqlx `Any` (sqlx's own `QueryBuilder<Any>` writes `?`, which PostgreSQL refuses); SQLite is
+//! sent bare `?` in the same order ([`Sql::build`]).
 
 use parkops_app::StoreError;
 use sqlx::any::AnyArguments;
@@ -10,7 +11,6 @@ use sqlx::{Any, Arguments};
 pub struct Sql {
     text: String,
     args: AnyArguments,
-    n: usize,
     /// Where each placeholder starts in `text`, in order (they are appended, never inserted).
     marks: Vec<usize>,
     /// Not kept as a prepared statement ([`Self::planned_each_time`]).
@@ -19,7 +19,7 @@ pub struct Sql {
 
 impl std::fmt::Debug for Sql {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sql").field("text", &self.text).field("args", &self.n).finish()
+        f.debug_struct("Sql").field("text", &self.text).field("args", &self.marks.len()).finish()
     }
 }
 
@@ -41,10 +41,9 @@ impl Sql {
     where
         T: 'static + Send + sqlx::Encode<'static, Any> + sqlx::Type<Any>,
     {
-        self.n += 1;
         self.marks.push(self.text.len());
         self.text.push('$');
-        self.text.push_str(&self.n.to_string());
+        self.text.push_str(&self.marks.len().to_string());
         // Adding an argument to AnyArguments only fails for types Any cannot encode, which
         // the trait bound already excludes; an error here would surface as a query error.
         let _ = self.args.add(value);
