@@ -735,6 +735,43 @@ impl DbTx {
     }
 }
 
+/// The foreign keys a bulk write of the register sets aside on PostgreSQL (ADR 0015): those of
+/// the tables it writes that point at CIs or locations, per table as the statement that drops
+/// them and the one that adds them back — with their names and definitions as the catalog has
+/// them, so a later migration's change to one is kept. Keys to the park, organisations and users
+/// stay: setting one aside would hold those tables, which every request reads, until the commit.
+const REGISTER_REFERENCES: &str = "SELECT \
+    format('ALTER TABLE %s %s', conrelid::regclass, \
+        string_agg(format('DROP CONSTRAINT %I', conname), ', ' ORDER BY conname)) AS set_aside, \
+    format('ALTER TABLE %s %s', conrelid::regclass, \
+        string_agg(format('ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)), ', ' ORDER BY conname)) AS restore \
+    FROM pg_constraint WHERE contype = 'f' \
+    AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) \
+    AND confrelid IN ('asset'::regclass, 'asset_location'::regclass) \
+    GROUP BY conrelid ORDER BY conrelid::regclass::text";
+
+impl DbTx {
+    /// Takes the register's tables for this transaction (waiting at most a second for readers
+    /// to finish) and drops [`REGISTER_REFERENCES`]; returns the statements that add them back.
+    async fn set_register_references_aside(&mut self) -> Result<Vec<String>, StoreError> {
+        let before = self.fetch_all(Sql::new("SELECT current_setting('lock_timeout') AS t")).await?;
+        let before = before.first().map(|r| text(r, "t")).transpose()?.unwrap_or_else(|| "0".into());
+        self.exec(Sql::new("SELECT set_config('lock_timeout', '1s', true)")).await?;
+        self.exec(Sql::new("LOCK TABLE asset, asset_relation, asset_event, asset_location IN ACCESS EXCLUSIVE MODE"))
+            .await?;
+        // Readers wait for the commit from here on; later statements wait as they did before.
+        let mut reset = Sql::new("SELECT set_config('lock_timeout', ");
+        reset.bind(before).push(", true)");
+        self.exec(reset).await?;
+        let mut restore = Vec::new();
+        for row in self.fetch_all(Sql::new(REGISTER_REFERENCES)).await? {
+            self.exec_catalog_text(text(&row, "set_aside")?).await?;
+            restore.push(text(&row, "restore")?);
+        }
+        Ok(restore)
+    }
+}
+
 /// One CI as a row of [`ColumnArrays`] of the columns of [`ASSET_INSERT`].
 fn asset_arrays(rows: &mut ColumnArrays, a: &AssetRecord) -> Result<(), StoreError> {
     rows.row().text("id", &a.id.to_string()).text("park_id", &a.park_id.to_string());
@@ -835,6 +872,29 @@ impl AssetWrites for DbTx {
 
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError> {
         self.bulk_insert(&EVENT_BULK, "", batch, bind_event, event_arrays).await.map(|_| ())
+    }
+
+    async fn defer_reference_checks(&mut self) -> Result<bool, StoreError> {
+        // SQLite checks a reference in its own B-tree within the statement: nothing to gain.
+        if self.backend() != Backend::Postgres || self.has_deferred_checks() {
+            return Ok(self.has_deferred_checks());
+        }
+        // Inside a savepoint: tables busy past the wait, or a role that does not own them,
+        // leave the transaction as it was, checking row by row.
+        self.exec(Sql::new("SAVEPOINT register_checks")).await?;
+        match self.set_register_references_aside().await {
+            Ok(restore) => {
+                self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
+                self.before_commit(restore);
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "the register's tables are busy: references are checked row by row");
+                self.exec(Sql::new("ROLLBACK TO SAVEPOINT register_checks")).await?;
+                self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
+                Ok(false)
+            }
+        }
     }
 
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError> {

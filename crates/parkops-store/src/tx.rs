@@ -34,6 +34,10 @@ pub(crate) struct DbTx {
     /// Rows written by the bulk statements (imports) per table; past [`BULK_ROWS`] the
     /// planner's statistics are refreshed after the commit.
     bulk: Vec<(&'static str, usize)>,
+    /// Statements PostgreSQL wrote from its catalog, run just before the commit: the foreign
+    /// keys a bulk write set aside, added back (which checks every row once,
+    /// [`parkops_app::ports::asset::AssetWrites::defer_reference_checks`]).
+    before_commit: Vec<String>,
     /// The pool for that refresh and the engine.
     db: Db,
 }
@@ -87,7 +91,16 @@ impl DbTx {
             crate::read::head_of(Some(&row))?
         };
         let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
-        Ok(Self { tx: Some(tx), head, audited: false, gate: Some(gate), flush_on, bulk: Vec::new(), db: db.clone() })
+        Ok(Self {
+            tx: Some(tx),
+            head,
+            audited: false,
+            gate: Some(gate),
+            flush_on,
+            bulk: Vec::new(),
+            before_commit: Vec::new(),
+            db: db.clone(),
+        })
     }
 
     /// `batch` in the runs of one multi-row statement each, for rows of `params_per_row` bound
@@ -114,6 +127,23 @@ impl DbTx {
         }
     }
 
+    /// Runs `text`, a statement PostgreSQL wrote from its own catalog (names quoted by
+    /// `format('%I')`, definitions by `pg_get_constraintdef`); no value of a request is in it.
+    pub(crate) async fn exec_catalog_text(&mut self, text: String) -> Result<(), StoreError> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(self.conn()?).await.map(|_| ()).map_err(map_err)
+    }
+
+    /// Runs `texts` (see [`Self::exec_catalog_text`]) just before the commit, in order; the
+    /// first that fails rolls the transaction back.
+    pub(crate) fn before_commit(&mut self, texts: impl IntoIterator<Item = String>) {
+        self.before_commit.extend(texts);
+    }
+
+    /// Whether statements wait for the commit (a bulk write set foreign keys aside).
+    pub(crate) fn has_deferred_checks(&self) -> bool {
+        !self.before_commit.is_empty()
+    }
+
     /// The transaction's connection.
     pub(crate) fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
         self.tx.as_deref_mut().ok_or_else(|| crate::unavailable(std::io::Error::other("transaction already ended")))
@@ -121,6 +151,11 @@ impl DbTx {
 
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
         sql.build(self.backend()).execute(self.conn()?).await.map(|r| r.rows_affected()).map_err(map_err)
+    }
+
+    /// Every row `sql` returns, read inside the transaction.
+    pub(crate) async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        sql.build(self.backend()).fetch_all(self.conn()?).await.map_err(map_err)
     }
 
     /// The integer `column` of the one row `sql` returns, read inside the transaction.
@@ -196,12 +231,17 @@ impl Tx for DbTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
         if !self.audited {
             // Roll back now (and refuse): the caller forgot the audit record.
+            let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
         }
+        for text in std::mem::take(&mut self.before_commit) {
+            // On failure `Drop` rolls the transaction back and then opens the gate.
+            self.exec_catalog_text(text).await?;
+        }
+        let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
         tx.commit().await.map_err(map_err)?;
         drop(self.gate.take());
         if let Some(pool) = self.flush_on.take() {

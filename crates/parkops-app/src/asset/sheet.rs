@@ -103,6 +103,11 @@ pub const RELATION_COLUMNS: [&str; 4] = ["from", "kind", "to", "note"];
 const MAX_PROBLEMS: usize = 1000;
 /// Rows written per progress report.
 const WRITE_CHUNK: usize = 5000;
+/// Rows written (CIs, timeline entries and relations) from which an import asks the store to
+/// check references once per table instead of once per row
+/// ([`crate::ports::asset::AssetWrites::defer_reference_checks`]): below it the per-row checks
+/// cost less than re-checking whole tables, and the register's tables stay open to readers.
+const DEFER_CHECKS_FROM: usize = 10_000;
 
 impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
     /// Imports a workbook of CIs (and relations). Every row is checked first — class,
@@ -327,6 +332,10 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         let writes = created.len() + changed.len() + events.len() + new_relations.len();
         let mut done = 0;
         let mut tx = self.store.begin_assets().await?;
+        if writes >= DEFER_CHECKS_FROM {
+            let deferred = tx.defer_reference_checks().await?;
+            tracing::info!(writes, deferred, "importing in bulk: references checked once per table when deferred");
+        }
         for (records, new) in [(&created, true), (&changed, false)] {
             for chunk in records.chunks(WRITE_CHUNK) {
                 if new {

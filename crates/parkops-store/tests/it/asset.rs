@@ -13,8 +13,8 @@ use parkops_app::asset::{
 use parkops_app::clock::ManualClock;
 use parkops_app::ports::PageRequest;
 use parkops_app::ports::asset::{AssetReads, AssetRecord, LocationPath, RelationRecord};
-use parkops_app::{App, AppError, Caller};
-use parkops_domain::asset::{AssetId, CiFamily, Criticality, LifecycleState, RelationKind};
+use parkops_app::{App, AppError, Caller, StoreError};
+use parkops_domain::asset::{AssetId, CiFamily, Criticality, LifecycleState, LocationId, RelationKind};
 use parkops_domain::audit::{Outcome, SigningKey};
 use parkops_domain::ticket::BusinessDomain;
 use parkops_domain::time::Timestamp;
@@ -698,8 +698,14 @@ async fn a_large_import_goes_through_the_batched_statements() {
         assert!(problems.iter().any(|(r, _, _)| r == "4001"), "{:?}: {problems:?}", t.engine);
         let park = p.app.store.parks().await.expect("parks")[0].id;
         assert!(p.db.asset_by_code(park, "JB-GD-00000").await.expect("read").is_none(), "nothing written");
+        let (keys, oids) = register_keys(&p.db, t.engine).await;
         let summary = p.register().import(&tech, &book, &no_progress).await.expect("import");
         assert_eq!((summary.created, summary.relations_added), (n + 1, n), "{:?}", t.engine);
+        // 15,002 rows written: past the import's threshold, PostgreSQL checked the references
+        // once per table (the keys were added back) and kept them as they were.
+        let (after, after_oids) = register_keys(&p.db, t.engine).await;
+        assert_eq!(after, keys, "{:?}", t.engine);
+        assert_eq!(after_oids != oids, t.engine == Engine::Postgres, "{:?}", t.engine);
         // The planner knows the register's new size (the demo's 4,314 CIs and these).
         let known = planner_rows(&p.db, t.engine, "asset").await;
         assert!(known > 9_000.0, "{:?}: statistics say {known} rows", t.engine);
@@ -709,6 +715,114 @@ async fn a_large_import_goes_through_the_batched_statements() {
         let again = p.register().import(&tech, &book, &no_progress).await.expect("again");
         assert_eq!((again.unchanged, again.relations_unchanged), (n + 1, n));
         text_search_agrees_with_counting(&p, &tech, t.engine).await;
+    }
+}
+
+/// The foreign keys of the tables a bulk write defers (ADR 0015) as `(table, name, definition)`,
+/// with PostgreSQL's constraint oids apart (a deferred write adds the keys back as new
+/// constraints, so their oids change while names and definitions stay).
+async fn register_keys(db: &Db, engine: Engine) -> (Vec<(String, String, String)>, Vec<String>) {
+    use sqlx::Row;
+    let sql = if engine == Engine::Postgres {
+        "SELECT conrelid::regclass::text AS t, conname::text AS name, pg_get_constraintdef(oid) AS def, \
+         oid::text AS oid FROM pg_constraint WHERE contype = 'f' \
+         AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) ORDER BY 1, 2"
+    } else {
+        "SELECT m.name AS t, CAST(k.id AS TEXT) AS name, k.\"from\" || ' -> ' || k.\"table\" AS def, '' AS oid \
+         FROM sqlite_master m, pragma_foreign_key_list(m.name) k \
+         WHERE m.name IN ('asset', 'asset_relation', 'asset_event') ORDER BY 1, 2"
+    };
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await.expect("foreign keys");
+    let keys = rows.iter().map(|r| (r.get("t"), r.get("name"), r.get("def"))).collect();
+    (keys, rows.iter().map(|r| r.get("oid")).collect())
+}
+
+/// A new CI of the demo park's in `zone`, coded `code`.
+async fn new_ci(p: &Park, code: &str, zone: Option<LocationId>) -> AssetRecord {
+    let mut a = p.by_code("JB-E03-GD-018").await;
+    a.id = AssetId::from_uuid(uuid::Uuid::now_v7());
+    a.code = code.into();
+    a.location = LocationPath { zone, site: None, point: None };
+    a
+}
+
+#[tokio::test]
+async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_the_keys() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let postgres = t.engine == Engine::Postgres;
+        let (keys, oids) = register_keys(&p.db, t.engine).await;
+        assert!(keys.len() >= 6, "{:?}: {keys:?}", t.engine);
+        let now = Timestamp::from_millis(WEDNESDAY_10H);
+        let entry = || Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
+        // A CI in a zone that does not exist: PostgreSQL takes it and refuses the commit.
+        let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        assert_eq!(tx.defer_reference_checks().await.expect("defer"), postgres, "{:?}", t.engine);
+        let written = tx.insert_assets(std::slice::from_ref(&dangling)).await;
+        let refused = if postgres {
+            written.expect("checked at the commit");
+            tx.record(entry(), now).await.expect("audit");
+            tx.finish().await.expect_err("a dangling zone")
+        } else {
+            let refused = written.expect_err("checked at once");
+            drop(tx);
+            refused
+        };
+        assert!(
+            // PostgreSQL names the key; SQLite says "FOREIGN KEY constraint failed".
+            matches!(&refused, StoreError::Conflict { constraint } if constraint.contains("zone") || !postgres),
+            "{:?}: {refused:?}",
+            t.engine
+        );
+        let park_id = dangling.park_id;
+        assert!(p.db.asset_by_code(park_id, "JB-DANGLING").await.expect("read").is_none(), "nothing written");
+        assert_eq!(
+            register_keys(&p.db, t.engine).await,
+            (keys.clone(), oids.clone()),
+            "{:?}: keys as they were",
+            t.engine
+        );
+        // A sound bulk write commits with every key back, by name and definition.
+        let good = new_ci(&p, "JB-BULK-1", None).await;
+        let gw = p.by_code("JB-GW-E03").await;
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        tx.defer_reference_checks().await.expect("defer");
+        tx.insert_assets(std::slice::from_ref(&good)).await.expect("insert");
+        let link = RelationRecord {
+            park_id,
+            from_id: good.id,
+            to_id: gw.id,
+            kind: RelationKind::ConnectedTo,
+            note: String::new(),
+            created_by: "test".into(),
+            created_at: now,
+        };
+        assert_eq!(tx.append_relations(&[link]).await.expect("relation"), 1);
+        tx.record(entry(), now).await.expect("audit");
+        tx.finish().await.expect("commit");
+        assert!(p.db.asset_by_code(park_id, "JB-BULK-1").await.expect("read").is_some());
+        let (after, after_oids) = register_keys(&p.db, t.engine).await;
+        assert_eq!(after, keys, "{:?}", t.engine);
+        assert_eq!(after_oids != oids, postgres, "{:?}: PostgreSQL added the keys back", t.engine);
+    }
+}
+
+#[tokio::test]
+async fn busy_register_tables_leave_the_checks_row_by_row() {
+    for t in databases().await {
+        let p = park(&t).await;
+        // A reader in the middle of a transaction on the locations: the bulk write waits a
+        // second for it, then checks row by row instead.
+        let mut reader = p.db.pool().begin().await.expect("reader");
+        sqlx::query("SELECT COUNT(*) AS n FROM asset_location").fetch_one(&mut *reader).await.expect("read");
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        assert!(!tx.defer_reference_checks().await.expect("defer"), "{:?}", t.engine);
+        let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
+        let refused = tx.insert_assets(std::slice::from_ref(&dangling)).await.expect_err("checked at once");
+        assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
+        drop(tx);
+        reader.rollback().await.expect("reader done");
     }
 }
 
