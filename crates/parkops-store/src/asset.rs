@@ -736,10 +736,11 @@ impl DbTx {
 }
 
 /// The foreign keys a bulk write of the register sets aside on PostgreSQL (ADR 0015): those of
-/// the tables it writes that point at CIs or locations, per table as the statement that drops
-/// them and the one that adds them back — with their names and definitions as the catalog has
-/// them, so a later migration's change to one is kept. Keys to the park, organisations and users
-/// stay: setting one aside would hold those tables, which every request reads, until the commit.
+/// the tables it writes that point at CIs, locations or the park, per table as the statement that
+/// drops them and the one that adds them back — with their names and definitions as the catalog
+/// has them, so a later migration's change to one is kept. Keys to organisations and users stay:
+/// setting one aside would hold those tables, which every request reads for its principal, until
+/// the commit (`park` is read only to open a ticket, a write, which waits for the import anyway).
 const REGISTER_REFERENCES: &str = "SELECT \
     format('ALTER TABLE %s %s', conrelid::regclass, \
         string_agg(format('DROP CONSTRAINT %I', conname), ', ' ORDER BY conname)) AS set_aside, \
@@ -747,18 +748,21 @@ const REGISTER_REFERENCES: &str = "SELECT \
         string_agg(format('ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)), ', ' ORDER BY conname)) AS restore \
     FROM pg_constraint WHERE contype = 'f' \
     AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) \
-    AND confrelid IN ('asset'::regclass, 'asset_location'::regclass) \
+    AND confrelid IN ('asset'::regclass, 'asset_location'::regclass, 'park'::regclass) \
     GROUP BY conrelid ORDER BY conrelid::regclass::text";
 
 impl DbTx {
-    /// Takes the register's tables for this transaction (waiting at most a second for readers
-    /// to finish) and drops [`REGISTER_REFERENCES`]; returns the statements that add them back.
+    /// Takes the register's tables and `park` for this transaction (waiting at most a second for
+    /// readers to finish) and drops [`REGISTER_REFERENCES`]; returns the statements that add them
+    /// back.
     async fn set_register_references_aside(&mut self) -> Result<Vec<String>, StoreError> {
         let before = self.fetch_all(Sql::new("SELECT current_setting('lock_timeout') AS t")).await?;
         let before = before.first().map(|r| text(r, "t")).transpose()?.unwrap_or_else(|| "0".into());
         self.exec(Sql::new("SELECT set_config('lock_timeout', '1s', true)")).await?;
-        self.exec(Sql::new("LOCK TABLE asset, asset_relation, asset_event, asset_location IN ACCESS EXCLUSIVE MODE"))
-            .await?;
+        self.exec(Sql::new(
+            "LOCK TABLE asset, asset_relation, asset_event, asset_location, park IN ACCESS EXCLUSIVE MODE",
+        ))
+        .await?;
         // Readers wait for the commit from here on; later statements wait as they did before.
         let mut reset = Sql::new("SELECT set_config('lock_timeout', ");
         reset.bind(before).push(", true)");

@@ -392,13 +392,13 @@ pub trait AssetWrites: Send {
     /// entry per CI in a batch.
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError>;
     /// Before a bulk write of the register (an import of many rows): lets the store check the
-    /// references of the rows it is about to write — CIs to their locations, relations and
-    /// timeline entries to their CIs — once per table just before the commit instead of once per
+    /// references of the rows it is about to write — CIs to their park and locations, relations
+    /// and timeline entries to their CIs — once per table just before the commit instead of once per
     /// row. A dangling reference still fails the commit and nothing is written. Returns whether
     /// the store does so: `false` where row-by-row checks are already cheap (SQLite) or the
     /// tables could not be had for the transaction, in which case every row is checked as
-    /// usual. While deferred, the register's tables are the transaction's alone until it ends
-    /// (ADR 0015).
+    /// usual. While deferred, the register's tables (and the parks') are the transaction's
+    /// alone until it ends (ADR 0015).
     async fn defer_reference_checks(&mut self) -> Result<bool, StoreError>;
     /// Adds relations, skipping those already present; returns how many were added.
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;
