@@ -264,6 +264,12 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     filter_where(sql, f, false);
 }
 
+/// Whether the filter names nothing but the park (the list as it opens).
+fn whole_park(f: &AssetFilter) -> bool {
+    search(f).is_none()
+        && *f == AssetFilter { park_id: f.park_id, text: f.text.clone(), sort: f.sort, ..AssetFilter::default() }
+}
+
 /// The filter's `WHERE`. With `opaque`, equalities on the facet columns that are not the
 /// covering index's leading ones (zone, enterprise, maintainer, family) are written as
 /// `coalesce(column, '') = value`: SQLite's planner, seeing a grouped column fixed by the
@@ -348,10 +354,15 @@ impl Db {
         self.all(sql).await?.iter().map(asset).collect()
     }
 
-    /// Every facet's counts over the filter. A text search on PostgreSQL counts by facet key
-    /// ([`Db::keyed_facets`]); everything else groups by the facet columns.
+    /// Every facet's counts over the filter. A text search on PostgreSQL and the whole park on
+    /// SQLite count by facet key ([`Db::keyed_facets`]); everything else groups by the facet
+    /// columns (measured no faster by key: docs/benchmarks.md figure 9).
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
-        if search(f).is_some() && self.backend() == Backend::Postgres {
+        let keyed = match self.backend() {
+            Backend::Postgres => search(f).is_some(),
+            Backend::Sqlite => whole_park(f),
+        };
+        if keyed {
             return self.keyed_facets(f).await;
         }
         self.grouped_facets(f).await
@@ -372,10 +383,10 @@ impl Db {
         sum_facets(groups.iter().map(|(c, n)| (c, *n)))
     }
 
-    /// PostgreSQL: a text search's facets counted per facet key (migration 0011), one integer
-    /// to group per matching CI instead of seven texts, and named from what the store has
-    /// learnt of the keys; keys it has not seen yet are learnt first. Should two combinations
-    /// share a key, the columns are grouped instead.
+    /// Facets counted per facet key (PostgreSQL: generated, migration 0011; SQLite: numbered by
+    /// a dictionary, migration 0012), one integer to group per CI instead of seven texts, and
+    /// named from what the store has learnt of the keys; keys it has not seen yet are learnt
+    /// first. Should two combinations share a key, the columns are grouped instead.
     async fn keyed_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
         let mut sql = Sql::new("SELECT facet_key, COUNT(*) AS n FROM asset");
         sql.planned_each_time();
@@ -386,12 +397,24 @@ impl Db {
         if let Some(facets) = self.facet_keys.name(&counts)? {
             return Ok(facets);
         }
-        let mut learn = Sql::new("SELECT facet_key, ");
-        learn.push(FACET_COLUMNS).push(" FROM asset");
-        if let Some(p) = f.park_id {
-            learn.push(" WHERE park_id = ").bind(p.to_string());
-        }
-        learn.push(" GROUP BY ").push(FACET_COLUMNS).push(", facet_key");
+        let learn = match self.backend() {
+            Backend::Postgres => {
+                let mut learn = Sql::new("SELECT facet_key, ");
+                learn.push(FACET_COLUMNS).push(" FROM asset");
+                if let Some(p) = f.park_id {
+                    learn.push(" WHERE park_id = ").bind(p.to_string());
+                }
+                learn.push(" GROUP BY ").push(FACET_COLUMNS).push(", facet_key");
+                learn
+            }
+            // The dictionary keeps absent values as ''.
+            Backend::Sqlite => Sql::new(
+                "SELECT facet_key, class, state, nullif(zone_id, '') AS zone_id, \
+                 nullif(enterprise_org_id, '') AS enterprise_org_id, \
+                 nullif(maintainer_org_id, '') AS maintainer_org_id, family, holds_sensitive_data \
+                 FROM asset_facet_combo",
+            ),
+        };
         let named = self.all(learn).await?;
         let named =
             named.iter().map(|r| Ok((int(r, "facet_key")?, FacetCombo::of(r)?))).collect::<Result<Vec<_>, _>>()?;
@@ -482,9 +505,10 @@ impl FacetCombo {
     }
 }
 
-/// The facet combination each PostgreSQL facet key (migration 0011) stands for, as learnt from
-/// the grouped covering index; `None` for a key two combinations were seen to share. A key is
-/// a function of its combination, so a name once learnt stays true; only a collision (two
+/// The facet combination each facet key stands for, as learnt from the grouped covering index
+/// (PostgreSQL, migration 0011) or the dictionary of combinations (SQLite, migration 0012);
+/// `None` for a key two combinations were seen to share. A key is a function of its combination
+/// (a hash, or a number never reused), so a name once learnt stays true; only a collision (two
 /// combinations of a 64-bit hash) could make it wrong, and each learning checks for one.
 #[derive(Debug, Default)]
 pub(crate) struct FacetKeys(std::sync::Mutex<std::collections::HashMap<i64, Option<FacetCombo>>>);

@@ -718,6 +718,45 @@ async fn a_large_import_goes_through_the_batched_statements() {
     }
 }
 
+/// The whole park's facets (counted per facet key on SQLite, by the columns on PostgreSQL) agree
+/// with counting each state and class with a filter; returns the count of `state`.
+async fn whole_park_facets_agree(p: &Park, caller: &Caller, engine: Engine, state: LifecycleState) -> i64 {
+    let page = PageRequest::clamped(Some(1), Some(1));
+    let all = p.register().list(caller, &AssetQuery::default(), page, true).await.expect("list");
+    let facets = all.facets.expect("facets");
+    let total = p.register().list(caller, &AssetQuery::default(), page, false).await.expect("count").page.total;
+    assert_eq!(all.page.total, total, "{engine:?}");
+    assert_eq!(facets.zones.iter().map(|(_, n)| n).sum::<i64>(), total, "{engine:?}");
+    for (s, n) in &facets.states {
+        let q = AssetQuery { states: vec![s.code().to_owned()], ..AssetQuery::default() };
+        assert_eq!(p.register().list(caller, &q, page, false).await.expect("state").page.total, *n, "{engine:?} {s:?}");
+    }
+    for (c, n) in &facets.classes {
+        let q = AssetQuery { classes: vec![c.clone()], ..AssetQuery::default() };
+        assert_eq!(p.register().list(caller, &q, page, false).await.expect("class").page.total, *n, "{engine:?} {c}");
+    }
+    facets.states.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n)
+}
+
+#[tokio::test]
+async fn the_whole_parks_facets_follow_every_write() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let tech = p.caller("jb.tech01").await;
+        let before = whole_park_facets_agree(&p, &tech, t.engine, LifecycleState::OutOfService).await;
+        // An update moves a CI to another combination of facet values …
+        let gw = p.by_code("JB-GW-E03").await;
+        let retire = LifecycleRequest { event: "retire".into(), note: "更换".into(), ..LifecycleRequest::default() };
+        p.register().lifecycle(&tech, gw.id, retire).await.expect("retire");
+        let after = whole_park_facets_agree(&p, &tech, t.engine, LifecycleState::OutOfService).await;
+        assert_eq!(after, before + 1, "{:?}", t.engine);
+        // … and an import adds CIs in combinations not seen before (new locations).
+        p.locations().await;
+        p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
+        whole_park_facets_agree(&p, &tech, t.engine, LifecycleState::OutOfService).await;
+    }
+}
+
 /// The foreign keys of the tables a bulk write defers (ADR 0015) as `(table, name, definition)`,
 /// with PostgreSQL's constraint oids apart (a deferred write adds the keys back as new
 /// constraints, so their oids change while names and definitions stay).
