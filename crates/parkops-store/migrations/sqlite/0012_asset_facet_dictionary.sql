@@ -40,7 +40,13 @@ UPDATE asset SET facet_key = (
         AND c.enterprise_org_id = coalesce(asset.enterprise_org_id, '')
         AND c.maintainer_org_id = coalesce(asset.maintainer_org_id, '')
         AND c.family = asset.family AND c.holds_sensitive_data = asset.holds_sensitive_data);
-CREATE TRIGGER asset_facet_key_on_insert AFTER INSERT ON asset
+-- Numbering a CI's combination, in one place for both triggers: a row written to this view adds
+-- the combination if missing and sets the CI's key.
+CREATE VIEW asset_facet_assign AS
+    SELECT rowid AS asset_rowid, class, state, zone_id, enterprise_org_id, maintainer_org_id, family,
+        holds_sensitive_data
+    FROM asset WHERE 0;
+CREATE TRIGGER asset_facet_assign_key INSTEAD OF INSERT ON asset_facet_assign
 BEGIN
     INSERT INTO asset_facet_combo
         (class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data)
@@ -58,27 +64,17 @@ BEGIN
             AND c.enterprise_org_id = coalesce(NEW.enterprise_org_id, '')
             AND c.maintainer_org_id = coalesce(NEW.maintainer_org_id, '')
             AND c.family = NEW.family AND c.holds_sensitive_data = NEW.holds_sensitive_data)
-    WHERE rowid = NEW.rowid;
+    WHERE rowid = NEW.asset_rowid;
+END;
+CREATE TRIGGER asset_facet_key_on_insert AFTER INSERT ON asset
+BEGIN
+    INSERT INTO asset_facet_assign VALUES (NEW.rowid, NEW.class, NEW.state, NEW.zone_id, NEW.enterprise_org_id,
+        NEW.maintainer_org_id, NEW.family, NEW.holds_sensitive_data);
 END;
 CREATE TRIGGER asset_facet_key_on_update
 AFTER UPDATE OF class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data ON asset
 BEGIN
-    INSERT INTO asset_facet_combo
-        (class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data)
-        SELECT NEW.class, NEW.state, coalesce(NEW.zone_id, ''), coalesce(NEW.enterprise_org_id, ''),
-            coalesce(NEW.maintainer_org_id, ''), NEW.family, NEW.holds_sensitive_data
-        WHERE NOT EXISTS (
-            SELECT 1 FROM asset_facet_combo c
-            WHERE c.class = NEW.class AND c.state = NEW.state AND c.zone_id = coalesce(NEW.zone_id, '')
-                AND c.enterprise_org_id = coalesce(NEW.enterprise_org_id, '')
-                AND c.maintainer_org_id = coalesce(NEW.maintainer_org_id, '')
-                AND c.family = NEW.family AND c.holds_sensitive_data = NEW.holds_sensitive_data);
-    UPDATE asset SET facet_key = (
-        SELECT c.facet_key FROM asset_facet_combo c
-        WHERE c.class = NEW.class AND c.state = NEW.state AND c.zone_id = coalesce(NEW.zone_id, '')
-            AND c.enterprise_org_id = coalesce(NEW.enterprise_org_id, '')
-            AND c.maintainer_org_id = coalesce(NEW.maintainer_org_id, '')
-            AND c.family = NEW.family AND c.holds_sensitive_data = NEW.holds_sensitive_data)
-    WHERE rowid = NEW.rowid;
+    INSERT INTO asset_facet_assign VALUES (NEW.rowid, NEW.class, NEW.state, NEW.zone_id, NEW.enterprise_org_id,
+        NEW.maintainer_org_id, NEW.family, NEW.holds_sensitive_data);
 END;
 CREATE INDEX asset_by_facet_key ON asset (park_id, facet_key);
