@@ -214,6 +214,7 @@ asset-import-rule-whole = 整个文件先全部校验：任何一行有错，都
 asset-import-rule-code = 按资产编码匹配：编码已存在则更新该资产，否则新增；再次导入相同文件不会产生任何变化。
 asset-import-rule-state = 导入不会改变已有资产的生命周期状态，状态变更请使用生命周期操作。
 asset-import-rule-size = 文件不超过 20 MiB、20 万行；可含“资产”和“关系”两个工作表。
+asset-import-rule-bulk = 使用 PostgreSQL 时，写入 1 万行以上的导入在写入期间（约每 10 万个配置项 5 秒）会暂停资产台账页面的读取，登录、服务台等其他功能不受影响。
 asset-import-template = 导入模板
 asset-import-template-download = 下载模板
 asset-import-template-hint = 模板含所选类别的全部列（中文表头）、一个关系工作表和逐列填写说明。
