@@ -917,7 +917,7 @@ impl AssetWrites for DbTx {
                 Ok(true)
             }
             Err(e) => {
-                tracing::info!(error = %e, "the register's tables are busy: references are checked row by row");
+                tracing::info!(error = %e, "the register's keys stay (tables busy, or not this role's): checked row by row");
                 self.exec(Sql::new("ROLLBACK TO SAVEPOINT register_checks")).await?;
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 Ok(false)
