@@ -780,17 +780,15 @@ impl DbTx {
     /// readers to finish) and drops [`REGISTER_REFERENCES`]; returns the statements that add them
     /// back.
     async fn set_register_references_aside(&mut self) -> Result<Vec<String>, StoreError> {
-        let before = self.fetch_all(Sql::new("SELECT current_setting('lock_timeout') AS t")).await?;
-        let before = before.first().map(|r| text(r, "t")).transpose()?.unwrap_or_else(|| "0".into());
-        self.exec(Sql::new("SELECT set_config('lock_timeout', '1s', true)")).await?;
+        self.exec(Sql::new("SET LOCAL lock_timeout = '1s'")).await?;
         self.exec(Sql::new(
             "LOCK TABLE asset, asset_relation, asset_event, asset_location, park IN ACCESS EXCLUSIVE MODE",
         ))
         .await?;
-        // Readers wait for the commit from here on; later statements wait as they did before.
-        let mut reset = Sql::new("SELECT set_config('lock_timeout', ");
-        reset.bind(before).push(", true)");
-        self.exec(reset).await?;
+        // Readers wait for the commit from here on; later statements wait as they did before
+        // (ParkOps never sets the timeout for a session, so the default is the session's value:
+        // the server's, the role's or the URL's).
+        self.exec(Sql::new("SET LOCAL lock_timeout TO DEFAULT")).await?;
         let mut restore = Vec::new();
         for row in self.fetch_all(Sql::new(REGISTER_REFERENCES)).await? {
             self.exec_catalog_text(text(&row, "set_aside")?).await?;
