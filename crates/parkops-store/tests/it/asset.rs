@@ -852,7 +852,8 @@ async fn busy_register_tables_leave_the_checks_row_by_row() {
     for t in databases().await {
         let p = park(&t).await;
         // A reader in the middle of a transaction on the locations: the bulk write waits a
-        // second for it, then checks row by row instead.
+        // second for it, then checks row by row instead. (SQLite never defers, busy or not: there
+        // this only repeats that a dangling reference is refused at once.)
         let mut reader = p.db.pool().begin().await.expect("reader");
         sqlx::query("SELECT COUNT(*) AS n FROM asset_location").fetch_one(&mut *reader).await.expect("read");
         let mut tx = p.db.begin_assets().await.expect("begin");
