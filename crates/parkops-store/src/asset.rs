@@ -426,8 +426,9 @@ impl Db {
     }
 
     /// The ids of the CIs a filter with text matches when there are at most [`SPARSE_MATCHES`],
-    /// from one pass over a covering index that holds the search text and the id (migration
-    /// 0010); `None` when more match.
+    /// from an index that holds the search text and the id (SQLite: migration 0010; PostgreSQL:
+    /// migration 0013, or its trigram index for three characters or more); `None` when more
+    /// match.
     async fn search_ids(&self, f: &AssetFilter) -> Result<Option<Vec<String>>, StoreError> {
         let mut probe = Sql::new("SELECT id FROM asset");
         probe.planned_each_time();
@@ -625,9 +626,10 @@ impl AssetReads for Db {
         if search(filter).is_none() {
             return Ok((self.asset_rows(filter, page).await?, self.facet_groups(filter).await?));
         }
-        // A text search seeks nothing in an index, so each statement reads a covering index
-        // whole: the ids of the few CIs it may match and the grouped facets are read side by
-        // side, on two connections; when many match, a page in the list's order ends early.
+        // A text search may have to read an index whole (always on SQLite; on PostgreSQL for
+        // fewer than three characters or a common text, else its trigram index finds the few
+        // CIs): the ids of the few CIs it may match and the facets are read side by side, on
+        // two connections; when many match, a page in the list's order ends early.
         let (ids, facets) = tokio::join!(self.search_ids(filter), self.facet_groups(filter));
         let facets = facets?;
         let items = match ids? {
@@ -775,11 +777,28 @@ const REGISTER_REFERENCES: &str = "SELECT \
     AND confrelid IN ('asset'::regclass, 'asset_location'::regclass, 'park'::regclass) \
     GROUP BY conrelid ORDER BY conrelid::regclass::text";
 
+/// The secondary indexes of `asset` a bulk write of the register sets aside on PostgreSQL and
+/// builds again before the commit (ADR 0016) — as the statement that drops each and the one that
+/// creates it, as the catalog has it. Building one from the whole table costs less than adding
+/// the batch's rows one at a time once the batch is a good share of the table
+/// ([`UPKEEP_DEFERRED_FROM_SHARE`]); the trigram index most of all (a few dozen entries per
+/// CI). The unique indexes stay: they arbitrate the import's upserts.
+const REGISTER_INDEXES: &str = "SELECT format('DROP INDEX %s', indexrelid::regclass) AS set_aside, \
+    pg_get_indexdef(indexrelid) AS restore \
+    FROM pg_index WHERE indrelid = 'asset'::regclass AND NOT indisunique \
+    ORDER BY indexrelid::regclass::text";
+
+/// A bulk write defers the register's upkeep when it writes at least this share (one in …) of
+/// the CIs the table already holds: at the commit the keys are checked and the indexes built
+/// over whole tables (about 20 µs per CI held, against 60–80 µs per CI written row by row at
+/// 100,000 CIs: docs/benchmarks.md figure 7).
+const UPKEEP_DEFERRED_FROM_SHARE: usize = 4;
+
 impl DbTx {
     /// Takes the register's tables and `park` for this transaction (waiting at most a second for
-    /// readers to finish) and drops [`REGISTER_REFERENCES`]; returns the statements that add them
-    /// back.
-    async fn set_register_references_aside(&mut self) -> Result<Vec<String>, StoreError> {
+    /// readers to finish) and drops [`REGISTER_INDEXES`] and [`REGISTER_REFERENCES`]; returns the
+    /// statements that build and add them back.
+    async fn set_register_upkeep_aside(&mut self) -> Result<Vec<String>, StoreError> {
         self.exec(Sql::new("SET LOCAL lock_timeout = '1s'")).await?;
         self.exec(Sql::new(
             "LOCK TABLE asset, asset_relation, asset_event, asset_location, park IN ACCESS EXCLUSIVE MODE",
@@ -790,9 +809,12 @@ impl DbTx {
         // the server's, the role's or the URL's).
         self.exec(Sql::new("SET LOCAL lock_timeout TO DEFAULT")).await?;
         let mut restore = Vec::new();
-        for row in self.fetch_all(Sql::new(REGISTER_REFERENCES)).await? {
-            self.exec_catalog_text(text(&row, "set_aside")?).await?;
-            restore.push(text(&row, "restore")?);
+        // Indexes first: the keys' checks at the commit then run with the indexes complete.
+        for list in [REGISTER_INDEXES, REGISTER_REFERENCES] {
+            for row in self.fetch_all(Sql::new(list)).await? {
+                self.exec_catalog_text(text(&row, "set_aside")?).await?;
+                restore.push(text(&row, "restore")?);
+            }
         }
         Ok(restore)
     }
@@ -900,22 +922,27 @@ impl AssetWrites for DbTx {
         self.bulk_insert(&EVENT_BULK, "", batch, bind_event, event_arrays).await.map(|_| ())
     }
 
-    async fn defer_reference_checks(&mut self) -> Result<bool, StoreError> {
+    async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError> {
         // SQLite checks a reference in its own B-tree within the statement: nothing to gain.
         if self.backend() != Backend::Postgres || self.has_deferred_checks() {
             return Ok(self.has_deferred_checks());
         }
+        let held = self.fetch_int(Sql::new("SELECT COUNT(*) AS n FROM asset"), "n").await?;
+        if cis.saturating_mul(UPKEEP_DEFERRED_FROM_SHARE) < usize::try_from(held).unwrap_or(usize::MAX) {
+            tracing::info!(cis, held, "the register's keys and indexes stay: too few CIs written to redo whole tables");
+            return Ok(false);
+        }
         // Inside a savepoint: tables busy past the wait, or a role that does not own them,
         // leave the transaction as it was, checking row by row.
         self.exec(Sql::new("SAVEPOINT register_checks")).await?;
-        match self.set_register_references_aside().await {
+        match self.set_register_upkeep_aside().await {
             Ok(restore) => {
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 self.before_commit(restore);
                 Ok(true)
             }
             Err(e) => {
-                tracing::info!(error = %e, "the register's keys stay (tables busy, or not this role's): checked row by row");
+                tracing::info!(error = %e, "the register's keys and indexes stay (tables busy, or not this role's): kept row by row");
                 self.exec(Sql::new("ROLLBACK TO SAVEPOINT register_checks")).await?;
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 Ok(false)

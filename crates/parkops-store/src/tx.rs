@@ -34,9 +34,9 @@ pub(crate) struct DbTx {
     /// Rows written by the bulk statements (imports) per table; past [`BULK_ROWS`] the
     /// planner's statistics are refreshed after the commit.
     bulk: Vec<(&'static str, usize)>,
-    /// Statements PostgreSQL wrote from its catalog, run just before the commit: the foreign
-    /// keys a bulk write set aside, added back (which checks every row once,
-    /// [`parkops_app::ports::asset::AssetWrites::defer_reference_checks`]).
+    /// Statements PostgreSQL wrote from its catalog, run just before the commit: the indexes a
+    /// bulk write set aside, built again, and its foreign keys, added back (which checks every
+    /// row once, [`parkops_app::ports::asset::AssetWrites::defer_register_upkeep`]).
     before_commit: Vec<String>,
     /// The pool for that refresh and the engine.
     db: Db,

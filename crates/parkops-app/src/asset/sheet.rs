@@ -104,9 +104,9 @@ const MAX_PROBLEMS: usize = 1000;
 /// Rows written per progress report.
 const WRITE_CHUNK: usize = 5000;
 /// Rows written (CIs, timeline entries and relations) from which an import asks the store to
-/// check references once per table instead of once per row
-/// ([`crate::ports::asset::AssetWrites::defer_reference_checks`]): below it the per-row checks
-/// cost less than re-checking whole tables, and the register's tables stay open to readers.
+/// check references and build indexes once per table instead of once per row
+/// ([`crate::ports::asset::AssetWrites::defer_register_upkeep`]): below it the register's tables
+/// stay open to readers while it writes.
 const DEFER_CHECKS_FROM: usize = 10_000;
 
 impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
@@ -333,8 +333,12 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         let mut done = 0;
         let mut tx = self.store.begin_assets().await?;
         if writes >= DEFER_CHECKS_FROM {
-            let deferred = tx.defer_reference_checks().await?;
-            tracing::info!(writes, deferred, "importing in bulk: references checked once per table when deferred");
+            let deferred = tx.defer_register_upkeep(created.len() + changed.len()).await?;
+            tracing::info!(
+                writes,
+                deferred,
+                "importing in bulk: references checked and indexes built once per table when deferred"
+            );
         }
         for (records, new) in [(&created, true), (&changed, false)] {
             for chunk in records.chunks(WRITE_CHUNK) {

@@ -391,15 +391,18 @@ pub trait AssetWrites: Send {
     /// Appends one entry to each of many timelines with multi-row statements; at most one
     /// entry per CI in a batch.
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError>;
-    /// Before a bulk write of the register (an import of many rows): lets the store check the
-    /// references of the rows it is about to write — CIs to their park and locations, relations
-    /// and timeline entries to their CIs — once per table just before the commit instead of once per
-    /// row. A dangling reference still fails the commit and nothing is written. Returns whether
-    /// the store does so: `false` where row-by-row checks are already cheap (SQLite) or the
-    /// tables could not be had for the transaction, in which case every row is checked as
-    /// usual. While deferred, the register's tables (and the parks') are the transaction's
-    /// alone until it ends (ADR 0015).
-    async fn defer_reference_checks(&mut self) -> Result<bool, StoreError>;
+    /// Before a bulk write of the register (an import of many rows) that writes `cis` CIs:
+    /// lets the store check the references of the rows it is about to write — CIs to their park
+    /// and locations, relations and timeline entries to their CIs — once per table just before
+    /// the commit instead of once per row, and build the register's secondary indexes once
+    /// there instead of adding to them row by row. A dangling reference still fails the commit
+    /// and nothing is written. Returns whether the store does so: `false` where row-by-row
+    /// upkeep is already cheap (SQLite), where `cis` is too small a share of the register for
+    /// whole-table work at the commit to pay, or where the tables could not be had for the
+    /// transaction; then every row is checked and indexed as usual. While deferred, the
+    /// register's tables (and the parks') are the transaction's alone until it ends (ADR 0015,
+    /// ADR 0016).
+    async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError>;
     /// Adds relations, skipping those already present; returns how many were added.
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;
     /// Adds relations known to be new (the import's): one already present fails the

@@ -698,12 +698,12 @@ async fn a_large_import_goes_through_the_batched_statements() {
         assert!(problems.iter().any(|(r, _, _)| r == "4001"), "{:?}: {problems:?}", t.engine);
         let park = p.app.store.parks().await.expect("parks")[0].id;
         assert!(p.db.asset_by_code(park, "JB-GD-00000").await.expect("read").is_none(), "nothing written");
-        let (keys, oids) = register_keys(&p.db, t.engine).await;
+        let (keys, oids) = register_upkeep(&p.db, t.engine).await;
         let summary = p.register().import(&tech, &book, &no_progress).await.expect("import");
         assert_eq!((summary.created, summary.relations_added), (n + 1, n), "{:?}", t.engine);
         // 15,002 rows written: past the import's threshold, PostgreSQL checked the references
         // once per table (the keys were added back) and kept them as they were.
-        let (after, after_oids) = register_keys(&p.db, t.engine).await;
+        let (after, after_oids) = register_upkeep(&p.db, t.engine).await;
         assert_eq!(after, keys, "{:?}", t.engine);
         assert_eq!(after_oids != oids, t.engine == Engine::Postgres, "{:?}", t.engine);
         // The planner knows the register's new size (the demo's 4,314 CIs and these).
@@ -757,21 +757,26 @@ async fn the_whole_parks_facets_follow_every_write() {
     }
 }
 
-/// The foreign keys of the tables a bulk write defers (ADR 0015) as `(table, name, definition)`,
-/// with PostgreSQL's constraint oids apart (a deferred write adds the keys back as new
-/// constraints, so their oids change while names and definitions stay).
-async fn register_keys(db: &Db, engine: Engine) -> (Vec<(String, String, String)>, Vec<String>) {
+/// The foreign keys of the tables a bulk write defers (ADR 0015) and the secondary indexes of
+/// `asset` (ADR 0016) as `(table, name, definition)`, with PostgreSQL's oids apart (a deferred
+/// write adds the keys back as new constraints and builds the indexes anew, so their oids change
+/// while names and definitions stay).
+async fn register_upkeep(db: &Db, engine: Engine) -> (Vec<(String, String, String)>, Vec<String>) {
     use sqlx::Row;
     let sql = if engine == Engine::Postgres {
         "SELECT conrelid::regclass::text AS t, conname::text AS name, pg_get_constraintdef(oid) AS def, \
          oid::text AS oid FROM pg_constraint WHERE contype = 'f' \
-         AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) ORDER BY 1, 2"
+         AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) \
+         UNION ALL SELECT 'asset', indexrelid::regclass::text, pg_get_indexdef(indexrelid), indexrelid::text \
+         FROM pg_index WHERE indrelid = 'asset'::regclass AND NOT indisunique ORDER BY 1, 2"
     } else {
         "SELECT m.name AS t, CAST(k.id AS TEXT) AS name, k.\"from\" || ' -> ' || k.\"table\" AS def, '' AS oid \
          FROM sqlite_master m, pragma_foreign_key_list(m.name) k \
-         WHERE m.name IN ('asset', 'asset_relation', 'asset_event') ORDER BY 1, 2"
+         WHERE m.name IN ('asset', 'asset_relation', 'asset_event') \
+         UNION ALL SELECT 'asset', name, sql, '' FROM sqlite_master \
+         WHERE type = 'index' AND tbl_name = 'asset' AND sql IS NOT NULL ORDER BY 1, 2"
     };
-    let rows = sqlx::query(sql).fetch_all(db.pool()).await.expect("foreign keys");
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await.expect("foreign keys and indexes");
     let keys = rows.iter().map(|r| (r.get("t"), r.get("name"), r.get("def"))).collect();
     (keys, rows.iter().map(|r| r.get("oid")).collect())
 }
@@ -790,14 +795,24 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
     for t in databases().await {
         let p = park(&t).await;
         let postgres = t.engine == Engine::Postgres;
-        let (keys, oids) = register_keys(&p.db, t.engine).await;
+        let (keys, oids) = register_upkeep(&p.db, t.engine).await;
         assert!(keys.len() >= 6, "{:?}: {keys:?}", t.engine);
+        if postgres {
+            let names: Vec<&str> = keys.iter().map(|(_, name, _)| name.as_str()).collect();
+            assert!(names.contains(&"asset_search_by_key"), "{names:?}");
+            // The trigram index needs pg_trgm, which a server may lack (migration 0013).
+            if trigrams_available(&p.db).await {
+                assert!(names.contains(&"asset_search_trigrams"), "{names:?}");
+            } else {
+                eprintln!("pg_trgm is not installed on this PostgreSQL server: the trigram index is not checked");
+            }
+        }
         let now = Timestamp::from_millis(WEDNESDAY_10H);
         let entry = || Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
         // A CI in a zone that does not exist: PostgreSQL takes it and refuses the commit.
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
         let mut tx = p.db.begin_assets().await.expect("begin");
-        assert_eq!(tx.defer_reference_checks().await.expect("defer"), postgres, "{:?}", t.engine);
+        assert_eq!(tx.defer_register_upkeep(10_000).await.expect("defer"), postgres, "{:?}", t.engine);
         let written = tx.insert_assets(std::slice::from_ref(&dangling)).await;
         let refused = if postgres {
             written.expect("checked at the commit");
@@ -817,7 +832,7 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
         let park_id = dangling.park_id;
         assert!(p.db.asset_by_code(park_id, "JB-DANGLING").await.expect("read").is_none(), "nothing written");
         assert_eq!(
-            register_keys(&p.db, t.engine).await,
+            register_upkeep(&p.db, t.engine).await,
             (keys.clone(), oids.clone()),
             "{:?}: keys as they were",
             t.engine
@@ -826,7 +841,7 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
         let good = new_ci(&p, "JB-BULK-1", None).await;
         let gw = p.by_code("JB-GW-E03").await;
         let mut tx = p.db.begin_assets().await.expect("begin");
-        tx.defer_reference_checks().await.expect("defer");
+        tx.defer_register_upkeep(10_000).await.expect("defer");
         tx.insert_assets(std::slice::from_ref(&good)).await.expect("insert");
         let link = RelationRecord {
             park_id,
@@ -841,7 +856,7 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
         tx.record(entry(), now).await.expect("audit");
         tx.finish().await.expect("commit");
         assert!(p.db.asset_by_code(park_id, "JB-BULK-1").await.expect("read").is_some());
-        let (after, after_oids) = register_keys(&p.db, t.engine).await;
+        let (after, after_oids) = register_upkeep(&p.db, t.engine).await;
         assert_eq!(after, keys, "{:?}", t.engine);
         assert_eq!(after_oids != oids, postgres, "{:?}: PostgreSQL added the keys back", t.engine);
     }
@@ -857,12 +872,50 @@ async fn busy_register_tables_leave_the_checks_row_by_row() {
         let mut reader = p.db.pool().begin().await.expect("reader");
         sqlx::query("SELECT COUNT(*) AS n FROM asset_location").fetch_one(&mut *reader).await.expect("read");
         let mut tx = p.db.begin_assets().await.expect("begin");
-        assert!(!tx.defer_reference_checks().await.expect("defer"), "{:?}", t.engine);
+        assert!(!tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
         let refused = tx.insert_assets(std::slice::from_ref(&dangling)).await.expect_err("checked at once");
         assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
         drop(tx);
         reader.rollback().await.expect("reader done");
+    }
+}
+
+/// Whether the PostgreSQL server offers pg_trgm (migration 0013 then adds the trigram index).
+async fn trigrams_available(db: &Db) -> bool {
+    sqlx::query("SELECT 1 AS one FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        .fetch_optional(db.pool())
+        .await
+        .expect("extensions")
+        .is_some()
+}
+
+#[tokio::test]
+async fn a_bulk_write_of_a_small_share_of_the_register_keeps_its_upkeep_row_by_row() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let postgres = t.engine == Engine::Postgres;
+        let before = register_upkeep(&p.db, t.engine).await;
+        let held: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM asset").fetch_one(p.db.pool()).await.expect("count"),
+            "n",
+        );
+        let held = usize::try_from(held).expect("count");
+        assert!(held >= 4_000, "{:?}: the demo's register", t.engine);
+        // Fewer than a quarter of the CIs held: keys and indexes stay, a dangling reference is
+        // refused at once.
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        assert!(!tx.defer_register_upkeep((held - 1) / 4).await.expect("defer"), "{:?}", t.engine);
+        let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
+        let refused = tx.insert_assets(std::slice::from_ref(&dangling)).await.expect_err("checked at once");
+        assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
+        drop(tx);
+        assert_eq!(register_upkeep(&p.db, t.engine).await, before, "{:?}", t.engine);
+        // A quarter or more: PostgreSQL defers, and a rolled-back write leaves everything as it was.
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        assert_eq!(tx.defer_register_upkeep(held.div_ceil(4)).await.expect("defer"), postgres, "{:?}", t.engine);
+        drop(tx);
+        assert_eq!(register_upkeep(&p.db, t.engine).await, before, "{:?}", t.engine);
     }
 }
 
