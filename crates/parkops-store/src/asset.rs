@@ -94,6 +94,8 @@ const FACET_TEXT: [&str; 6] = ["class", "state", "zone_id", "enterprise_org_id",
 const FACET_KEYS_KEPT: usize = 100_000;
 /// Values per `IN (…)` list.
 const IDS_PER_QUERY: usize = 400;
+/// Values per array bound in one statement (PostgreSQL's lookups by code or id).
+const VALUES_PER_ARRAY: usize = 10_000;
 /// A text search matching at most this many CIs is answered from their ids
 /// ([`Db::search_ids`]); the ids are bound in one `IN (…)` list.
 const SPARSE_MATCHES: usize = 1_000;
@@ -330,13 +332,25 @@ impl Db {
         values: Vec<String>,
     ) -> Result<Vec<AssetRecord>, StoreError> {
         let mut out = Vec::with_capacity(values.len());
-        for chunk in values.chunks(IDS_PER_QUERY) {
+        // PostgreSQL takes the values as one array (an import looks up every code of its sheet:
+        // 250 statements of 400 for 100,000 codes took about 0.4 s, one array 0.07 s).
+        let postgres = self.backend() == Backend::Postgres;
+        for chunk in values.chunks(if postgres { VALUES_PER_ARRAY } else { IDS_PER_QUERY }) {
             let mut sql = Sql::select(ASSET_COLUMNS, " FROM asset WHERE ");
             if let Some(p) = park {
                 sql.push("park_id = ").bind(p.to_string()).push(" AND ");
             }
             sql.push(column).push(" IN (");
-            sql.bind_list(chunk.iter().cloned());
+            if postgres {
+                let mut list = ColumnArrays::new("v");
+                for v in chunk {
+                    list.row().text("v", v);
+                }
+                sql.push("SELECT r.v FROM ");
+                list.unnest(&mut sql)?;
+            } else {
+                sql.bind_list(chunk.iter().cloned());
+            }
             sql.push(")");
             for row in self.all(sql).await? {
                 out.push(asset(&row)?);
