@@ -937,9 +937,14 @@ impl AssetWrites for DbTx {
     }
 
     async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError> {
-        // SQLite checks a reference in its own B-tree within the statement: nothing to gain.
-        if self.backend() != Backend::Postgres || self.has_deferred_checks() {
-            return Ok(self.has_deferred_checks());
+        // SQLite checks a reference and adds to an index in its own B-trees within the statement:
+        // nothing to defer, but the bulk write's pages need a larger cache.
+        if self.backend() == Backend::Sqlite {
+            self.raise_page_cache().await?;
+            return Ok(false);
+        }
+        if self.has_deferred_checks() {
+            return Ok(true);
         }
         let held = self.fetch_int(Sql::new("SELECT COUNT(*) AS n FROM asset"), "n").await?;
         if cis.saturating_mul(UPKEEP_DEFERRED_FROM_SHARE) < usize::try_from(held).unwrap_or(usize::MAX) {
