@@ -266,10 +266,10 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     filter_where(sql, f, false);
 }
 
-/// Whether the filter names nothing but the park (the list as it opens).
-fn whole_park(f: &AssetFilter) -> bool {
-    search(f).is_none()
-        && *f == AssetFilter { park_id: f.park_id, text: f.text.clone(), sort: f.sort, ..AssetFilter::default() }
+/// Whether the filter names nothing but the park and maybe a text (the list as it opens, or a
+/// plain search).
+fn park_and_text_only(f: &AssetFilter) -> bool {
+    *f == AssetFilter { park_id: f.park_id, text: f.text.clone(), sort: f.sort, ..AssetFilter::default() }
 }
 
 /// The filter's `WHERE`. With `opaque`, equalities on the facet columns that are not the
@@ -368,13 +368,14 @@ impl Db {
         self.all(sql).await?.iter().map(asset).collect()
     }
 
-    /// Every facet's counts over the filter. A text search on PostgreSQL and the whole park on
-    /// SQLite count by facet key ([`Db::keyed_facets`]); everything else groups by the facet
-    /// columns (measured no faster by key: docs/benchmarks.md figure 9).
+    /// Every facet's counts over the filter. A text search on PostgreSQL, and on SQLite the whole
+    /// park or a text alone, count by facet key ([`Db::keyed_facets`]) from an index of the key
+    /// (and the search text); everything else groups by the facet columns of `asset_facets`
+    /// (measured no faster by key: docs/benchmarks.md figure 9).
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
         let keyed = match self.backend() {
             Backend::Postgres => search(f).is_some(),
-            Backend::Sqlite => whole_park(f),
+            Backend::Sqlite => park_and_text_only(f),
         };
         if keyed {
             return self.keyed_facets(f).await;
