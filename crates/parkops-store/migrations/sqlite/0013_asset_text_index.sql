@@ -7,3 +7,14 @@
 -- matches), instead of a second index of the key on every insert.
 DROP INDEX asset_by_facet_key;
 CREATE INDEX asset_by_facet_key ON asset (park_id, facet_key, search_text, id);
+
+-- A plain insert of many new CIs (an import) gives each its key, read from the dictionary in the
+-- same transaction (crates/parkops-store/src/asset.rs, `DbTx::facet_keys_of`): the insert trigger
+-- then leaves such a row alone instead of updating it once more (0.55 s of 2.8 s for 100,000 CIs
+-- in `sqlite3`). Every other insert leaves the key at 0, and the trigger numbers it as before.
+DROP TRIGGER asset_facet_key_on_insert;
+CREATE TRIGGER asset_facet_key_on_insert AFTER INSERT ON asset WHEN NEW.facet_key = 0
+BEGIN
+    INSERT INTO asset_facet_assign VALUES (NEW.rowid, NEW.class, NEW.state, NEW.zone_id, NEW.enterprise_org_id,
+        NEW.maintainer_org_id, NEW.family, NEW.holds_sensitive_data);
+END;

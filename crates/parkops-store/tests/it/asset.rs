@@ -709,6 +709,7 @@ async fn a_large_import_goes_through_the_batched_statements() {
         // The planner knows the register's new size (the demo's 4,314 CIs and these).
         let known = planner_rows(&p.db, t.engine, "asset").await;
         assert!(known > 9_000.0, "{:?}: statistics say {known} rows", t.engine);
+        every_key_names_its_combination(&p.db, t.engine).await;
         let gw = p.by_code("JB-GW-X").await;
         let down = p.register().impact(&tech, gw.id, "downstream", 1).await.expect("impact");
         assert_eq!(down.len(), n);
@@ -754,7 +755,30 @@ async fn the_whole_parks_facets_follow_every_write() {
         p.locations().await;
         p.register().import(&tech, &sheet(false), &no_progress).await.expect("import");
         whole_park_facets_agree(&p, &tech, t.engine, LifecycleState::OutOfService).await;
+        every_key_names_its_combination(&p.db, t.engine).await;
     }
+}
+
+/// SQLite: every CI's facet key is its combination's number in the dictionary, whichever way it
+/// was written (numbered by the insert trigger, or given by an import's plain insert).
+async fn every_key_names_its_combination(db: &Db, engine: Engine) {
+    if engine != Engine::Sqlite {
+        return;
+    }
+    let wrong: i64 = sqlx::Row::get(
+        &sqlx::query(
+            "SELECT COUNT(*) AS n FROM asset a LEFT JOIN asset_facet_combo c ON c.facet_key = a.facet_key \
+             AND c.class = a.class AND c.state = a.state AND c.zone_id = coalesce(a.zone_id, '') \
+             AND c.enterprise_org_id = coalesce(a.enterprise_org_id, '') \
+             AND c.maintainer_org_id = coalesce(a.maintainer_org_id, '') AND c.family = a.family \
+             AND c.holds_sensitive_data = a.holds_sensitive_data WHERE c.facet_key IS NULL",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("keys"),
+        "n",
+    );
+    assert_eq!(wrong, 0, "CIs whose facet key does not name their combination");
 }
 
 /// The foreign keys of the tables a bulk write defers (ADR 0015) and the secondary indexes of
