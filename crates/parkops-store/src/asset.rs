@@ -39,10 +39,16 @@ const ASSET_COLUMN_COUNT: usize = 22;
 const ASSET_MUTABLE: &str = "code, name, class, family, state, state_since, zone_id, site_id, point_id, \
     enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, holds_sensitive_data, attributes, \
     updated_at, search_text";
-/// The columns an insert writes: the fixed ones, then [`ASSET_MUTABLE`].
-const ASSET_INSERT: &str = "id, park_id, created_by, created_at, code, name, class, family, state, state_since, \
-    zone_id, site_id, point_id, enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, \
-    holds_sensitive_data, attributes, updated_at, search_text";
+/// The columns an insert writes: the fixed ones, then [`ASSET_MUTABLE`] (a macro, so that
+/// [`ASSET_INSERT_KEYED`] can extend it).
+macro_rules! asset_insert {
+    () => {
+        "id, park_id, created_by, created_at, code, name, class, family, state, state_since, \
+         zone_id, site_id, point_id, enterprise_org_id, maintainer_org_id, owner_user_id, criticality, domain, \
+         holds_sensitive_data, attributes, updated_at, search_text"
+    };
+}
+const ASSET_INSERT: &str = asset_insert!();
 
 /// Every column of [`ASSET_MUTABLE`] set from the incoming row when the id exists (`put_assets`).
 const ASSET_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, \
@@ -78,9 +84,7 @@ const ASSET_KEYED_BULK: Bulk = Bulk {
     select: ASSET_INSERT_KEYED,
     params_per_row: ASSET_COLUMN_COUNT + 1,
 };
-const ASSET_INSERT_KEYED: &str = "id, park_id, created_by, created_at, code, name, class, family, state, \
-    state_since, zone_id, site_id, point_id, enterprise_org_id, maintainer_org_id, owner_user_id, criticality, \
-    domain, holds_sensitive_data, attributes, updated_at, search_text, facet_key";
+const ASSET_INSERT_KEYED: &str = concat!(asset_insert!(), ", facet_key");
 /// As `bind_event`: a seq of 0 asks for the next one of the CI's timeline. Ten values a row on
 /// SQLite (the CI's id is bound twice).
 const EVENT_BULK: Bulk = Bulk {
@@ -477,9 +481,9 @@ impl Db {
     }
 
     /// The ids of the CIs a filter with text matches when there are at most [`SPARSE_MATCHES`],
-    /// from an index that holds the search text and the id (SQLite: migration 0010; PostgreSQL:
-    /// migration 0013, or its trigram index for three characters or more); `None` when more
-    /// match.
+    /// from an index that holds the search text and the id (SQLite: migrations 0010 and 0013;
+    /// PostgreSQL: migration 0013, or its trigram index for three characters or more); `None`
+    /// when more match.
     async fn search_ids(&self, f: &AssetFilter) -> Result<Option<Vec<String>>, StoreError> {
         let mut probe = Sql::new("SELECT id FROM asset");
         probe.planned_each_time();
@@ -841,8 +845,8 @@ const REGISTER_INDEXES: &str = "SELECT format('DROP INDEX %s', indexrelid::regcl
 
 /// A bulk write defers the register's upkeep when it writes at least this share (one in …) of
 /// the CIs the table already holds: at the commit the keys are checked and the indexes built
-/// over whole tables (about 20 µs per CI held, against 60–80 µs per CI written row by row at
-/// 100,000 CIs: docs/benchmarks.md figure 7).
+/// over whole tables (about 20 µs per CI held, against about 70 µs per CI written row by row at
+/// 100,000 CIs: ADR 0016).
 const UPKEEP_DEFERRED_FROM_SHARE: usize = 4;
 
 impl DbTx {
