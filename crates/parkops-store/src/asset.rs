@@ -287,21 +287,6 @@ fn bind_asset_row(sql: &mut Sql, a: &AssetRecord, key: Option<i64>) -> Result<()
     Ok(())
 }
 
-/// A CI's facet combination as SQLite's dictionary keeps it (migration 0012: '' for an absent
-/// zone or organisation).
-fn dictionary_combo(a: &AssetRecord) -> [String; 7] {
-    let text = |v: Option<String>| v.unwrap_or_default();
-    [
-        a.class.clone(),
-        a.state.code().to_owned(),
-        text(a.location.zone.map(|l| l.to_string())),
-        text(a.enterprise_org_id.map(|o| o.to_string())),
-        text(a.maintainer_org_id.map(|o| o.to_string())),
-        a.family.code().to_owned(),
-        i64::from(a.holds_sensitive_data).to_string(),
-    ]
-}
-
 fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     filter_where(sql, f, false);
 }
@@ -462,13 +447,7 @@ impl Db {
                 learn.push(" GROUP BY ").push(FACET_COLUMNS).push(", facet_key");
                 learn
             }
-            // The dictionary keeps absent values as ''.
-            Backend::Sqlite => Sql::new(
-                "SELECT facet_key, class, state, nullif(zone_id, '') AS zone_id, \
-                 nullif(enterprise_org_id, '') AS enterprise_org_id, \
-                 nullif(maintainer_org_id, '') AS maintainer_org_id, family, holds_sensitive_data \
-                 FROM asset_facet_combo",
-            ),
+            Backend::Sqlite => Sql::new(SQLITE_DICTIONARY),
         };
         let named = self.all(learn).await?;
         let named =
@@ -545,7 +524,7 @@ fn order_by(sql: &mut Sql, sort: AssetSort) {
 }
 
 /// One combination of the facet columns' values: the texts of [`FACET_TEXT`] and the flag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FacetCombo {
     text: [Option<String>; 6],
     sensitive: bool,
@@ -559,7 +538,26 @@ impl FacetCombo {
         }
         Ok(Self { text, sensitive: int(r, "holds_sensitive_data")? != 0 })
     }
+
+    /// A CI's combination.
+    fn of_asset(a: &AssetRecord) -> Self {
+        let text = [
+            Some(a.class.clone()),
+            Some(a.state.code().to_owned()),
+            a.location.zone.map(|l| l.to_string()),
+            a.enterprise_org_id.map(|o| o.to_string()),
+            a.maintainer_org_id.map(|o| o.to_string()),
+            Some(a.family.code().to_owned()),
+        ];
+        Self { text, sensitive: a.holds_sensitive_data }
+    }
 }
+
+/// SQLite's dictionary of facet combinations (migration 0012), read as [`FacetCombo::of`]
+/// reads a row: absent values, kept there as '', come back as `NULL`.
+const SQLITE_DICTIONARY: &str = "SELECT facet_key, class, state, nullif(zone_id, '') AS zone_id, \
+    nullif(enterprise_org_id, '') AS enterprise_org_id, nullif(maintainer_org_id, '') AS maintainer_org_id, \
+    family, holds_sensitive_data FROM asset_facet_combo";
 
 /// The facet combination each facet key stands for, as learnt from the grouped covering index
 /// (PostgreSQL, migration 0011) or the dictionary of combinations (SQLite, migration 0012);
@@ -855,39 +853,23 @@ impl DbTx {
     async fn facet_keys_of(
         &mut self,
         batch: &[AssetRecord],
-    ) -> Result<std::collections::HashMap<[String; 7], i64>, StoreError> {
-        let combos: BTreeSet<[String; 7]> = batch.iter().map(dictionary_combo).collect();
-        let combos: Vec<[String; 7]> = combos.into_iter().collect();
+    ) -> Result<std::collections::HashMap<FacetCombo, i64>, StoreError> {
+        let combos: Vec<FacetCombo> =
+            batch.iter().map(FacetCombo::of_asset).collect::<std::collections::HashSet<_>>().into_iter().collect();
         for run in combos.chunks(IDS_PER_QUERY / 7) {
-            let mut sql = Sql::new(
-                "INSERT OR IGNORE INTO asset_facet_combo (class, state, zone_id, enterprise_org_id, \
-                 maintainer_org_id, family, holds_sensitive_data) VALUES ",
-            );
+            let mut sql = Sql::new("INSERT OR IGNORE INTO asset_facet_combo (");
+            sql.push(FACET_COLUMNS).push(") VALUES ");
             for (i, combo) in run.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind_list(combo.iter().cloned());
-                sql.push(")");
+                // The dictionary keeps absent values as ''.
+                sql.bind_list(combo.text.iter().map(|t| t.clone().unwrap_or_default()));
+                sql.push(", ").bind(i64::from(combo.sensitive)).push(")");
             }
             self.exec(sql).await?;
         }
-        let rows = self
-            .fetch_all(Sql::new(
-                "SELECT facet_key, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, \
-                 CAST(holds_sensitive_data AS TEXT) AS holds_sensitive_data FROM asset_facet_combo",
-            ))
-            .await?;
-        let mut keys = std::collections::HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let combo = [
-                text(r, "class")?,
-                text(r, "state")?,
-                text(r, "zone_id")?,
-                text(r, "enterprise_org_id")?,
-                text(r, "maintainer_org_id")?,
-                text(r, "family")?,
-                text(r, "holds_sensitive_data")?,
-            ];
-            keys.insert(combo, int(r, "facet_key")?);
+        let mut keys = std::collections::HashMap::with_capacity(combos.len());
+        for r in self.fetch_all(Sql::new(SQLITE_DICTIONARY)).await? {
+            keys.insert(FacetCombo::of(&r)?, int(&r, "facet_key")?);
         }
         Ok(keys)
     }
@@ -1002,7 +984,7 @@ impl AssetWrites for DbTx {
         if self.backend() == Backend::Sqlite {
             let keys = self.facet_keys_of(batch).await?;
             let bind = |sql: &mut Sql, a: &AssetRecord| {
-                let key = keys.get(&dictionary_combo(a)).copied().ok_or_else(|| bad("facet_key"))?;
+                let key = keys.get(&FacetCombo::of_asset(a)).copied().ok_or_else(|| bad("facet_key"))?;
                 bind_asset_row(sql, a, Some(key))
             };
             return self.bulk_insert(&ASSET_KEYED_BULK, "", batch, bind, asset_arrays).await.map(|_| ());

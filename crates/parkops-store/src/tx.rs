@@ -52,11 +52,14 @@ pub(crate) struct DbTx {
 /// with 64 MiB and 2.8 s with 128 MiB — the differences almost all system time.
 const BULK_PAGE_CACHE_KIB: i64 = 131_072;
 
+/// Runs `text`, a statement the store composed without any value of a request in it.
+async fn exec_raw(conn: &mut sqlx::AnyConnection, text: String) -> Result<(), StoreError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(conn).await.map(|_| ()).map_err(map_err)
+}
+
 /// Sets the page cache of a SQLite connection (KiB when negative, pages when positive).
 async fn set_page_cache(conn: &mut sqlx::AnyConnection, size: i64) -> Result<(), StoreError> {
-    // An integer formatted here, no value of a request.
-    let sql = format!("PRAGMA cache_size = {size}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()).map_err(map_err)
+    exec_raw(conn, format!("PRAGMA cache_size = {size}")).await
 }
 
 /// Rows of one table written in one transaction from which its statistics are refreshed
@@ -154,7 +157,7 @@ impl DbTx {
     /// Runs `text`, a statement PostgreSQL wrote from its own catalog (names quoted by
     /// `format('%I')`, definitions by `pg_get_constraintdef`); no value of a request is in it.
     pub(crate) async fn exec_catalog_text(&mut self, text: String) -> Result<(), StoreError> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(self.conn()?).await.map(|_| ()).map_err(map_err)
+        exec_raw(self.conn()?, text).await
     }
 
     /// Runs `texts` (see [`Self::exec_catalog_text`]) just before the commit, in order; the
@@ -163,7 +166,7 @@ impl DbTx {
         self.before_commit.extend(texts);
     }
 
-    /// Whether statements wait for the commit (a bulk write set foreign keys aside).
+    /// Whether statements wait for the commit (a bulk write set keys and indexes aside).
     pub(crate) fn has_deferred_checks(&self) -> bool {
         !self.before_commit.is_empty()
     }
