@@ -82,6 +82,12 @@ pub struct Db {
     /// Connections for write transactions only, so the writer holding the gate never queues
     /// for a connection behind the readers of every request in flight.
     writer_pool: AnyPool,
+    /// SQLite: one connection for bulk writes of the register, opened with foreign keys off
+    /// (`PRAGMA foreign_keys` cannot change inside a transaction); a bulk write checks the keys
+    /// of the tables it wrote before its commit instead (`DbTx::switch_to_bulk_connection`).
+    /// Keeping them off on a connection of its own means no connection of `writer_pool` is
+    /// ever left without its keys.
+    bulk_pool: Option<AnyPool>,
     backend: Backend,
     /// Serialises write transactions inside this process (the `write_lock` row does it across processes).
     writer: Arc<tokio::sync::Mutex<()>>,
@@ -94,6 +100,23 @@ impl std::fmt::Debug for Db {
         f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
+
+/// A SQLite connection's settings (see [`Db::connect`]), foreign keys `ON` or `OFF`.
+macro_rules! sqlite_setup {
+    ($keys:literal) => {
+        concat!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ",
+            $keys,
+            "; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA analysis_limit = 1000;"
+        )
+    };
+}
+
+/// Every SQLite connection's settings but the bulk writer's.
+const SQLITE_SETUP: &str = sqlite_setup!("ON");
+/// The settings of SQLite's bulk-write connection: foreign keys off (`Db::bulk_pool`).
+const SQLITE_BULK_SETUP: &str = sqlite_setup!("OFF");
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -135,17 +158,12 @@ impl Db {
             }
             DatabaseUrl::Postgres(u) => (u.clone(), Backend::Postgres, 16),
         };
-        let options = |max: u32| {
+        let options = |max: u32, sqlite_setup: &'static str| {
             AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(10)).after_connect(
-                |conn, _meta| {
+                move |conn, _meta| {
                     Box::pin(async move {
                         if conn.backend_name() == "SQLite" {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; \
-                                 PRAGMA analysis_limit = 1000;",
-                            )
-                            .await?;
+                            conn.execute(sqlite_setup).await?;
                         } else {
                             // The register's covering indexes are read whole by the list's facet
                             // counts and text search (migration 0010). With the default
@@ -165,13 +183,18 @@ impl Db {
                 },
             )
         };
-        let pool = options(max).connect(&text).await.map_err(unavailable)?;
+        let pool = options(max, SQLITE_SETUP).connect(&text).await.map_err(unavailable)?;
         // Writers are serialised by the gate: one connection is in use at a time, a second one
         // stands by while the first is being returned. Opened on first use.
-        let writer_pool = options(2).connect_lazy(&text).map_err(unavailable)?;
+        let writer_pool = options(2, SQLITE_SETUP).connect_lazy(&text).map_err(unavailable)?;
+        let bulk_pool = match backend {
+            Backend::Sqlite => Some(options(1, SQLITE_BULK_SETUP).connect_lazy(&text).map_err(unavailable)?),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             writer_pool,
+            bulk_pool,
             backend,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             facet_keys: Arc::default(),

@@ -41,6 +41,14 @@ pub(crate) struct DbTx {
     /// SQLite: the connection's page cache before a bulk write raised it
     /// ([`DbTx::raise_page_cache`]), set back when the transaction ends.
     page_cache: Option<i64>,
+    /// No statement has run since the transaction began (it may still move to another connection).
+    fresh: bool,
+    /// SQLite: the transaction runs on the bulk connection, without foreign keys
+    /// ([`DbTx::switch_to_bulk_connection`]); they are checked before the commit.
+    keys_off: bool,
+    /// A bulk statement without a statement journal failed: rows it wrote before the failure may
+    /// stand, so the transaction can only roll back.
+    broken: bool,
     /// The pool for that refresh and the engine.
     db: Db,
 }
@@ -52,6 +60,10 @@ pub(crate) struct DbTx {
 /// with 64 MiB and 2.8 s with 128 MiB — the differences almost all system time.
 const BULK_PAGE_CACHE_KIB: i64 = 131_072;
 
+fn ended() -> std::io::Error {
+    std::io::Error::other("transaction already ended")
+}
+
 /// Runs `text`, a statement the store composed without any value of a request in it.
 async fn exec_raw(conn: &mut sqlx::AnyConnection, text: String) -> Result<(), StoreError> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(text)).execute(conn).await.map(|_| ()).map_err(map_err)
@@ -61,6 +73,10 @@ async fn exec_raw(conn: &mut sqlx::AnyConnection, text: String) -> Result<(), St
 async fn set_page_cache(conn: &mut sqlx::AnyConnection, size: i64) -> Result<(), StoreError> {
     exec_raw(conn, format!("PRAGMA cache_size = {size}")).await
 }
+
+/// The tables a bulk write of the register writes (their keys are checked before the commit on
+/// SQLite's bulk connection, [`DbTx::switch_to_bulk_connection`]).
+const REGISTER_TABLES: [&str; 3] = ["asset", "asset_event", "asset_relation"];
 
 /// Rows of one table written in one transaction from which its statistics are refreshed
 /// after the commit: a large import otherwise leaves the planner with the counts of a small
@@ -90,7 +106,27 @@ impl Drop for DbTx {
 impl DbTx {
     pub(crate) async fn begin(db: &Db) -> Result<Self, StoreError> {
         let gate = db.writer.clone().lock_owned().await;
-        let mut tx = db.writer_pool.begin().await.map_err(map_err)?;
+        let (tx, head) = Self::open(db, &db.writer_pool).await?;
+        let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
+        Ok(Self {
+            tx: Some(tx),
+            head,
+            audited: false,
+            gate: Some(gate),
+            flush_on,
+            bulk: Vec::new(),
+            before_commit: Vec::new(),
+            page_cache: None,
+            fresh: true,
+            keys_off: false,
+            broken: false,
+            db: db.clone(),
+        })
+    }
+
+    /// Begins a transaction on a connection of `pool` and reads the chain head in it.
+    async fn open(db: &Db, pool: &sqlx::AnyPool) -> Result<(sqlx::Transaction<'static, Any>, (i64, Hash)), StoreError> {
+        let mut tx = pool.begin().await.map_err(map_err)?;
         // First statement is a write: SQLite takes its write lock now (waiting on busy_timeout
         // for another process) and PostgreSQL locks the row until commit, so every writer on
         // this database, in any process, queues here and then reads the true chain head.
@@ -116,18 +152,66 @@ impl DbTx {
         } else {
             crate::read::head_of(Some(&row))?
         };
-        let flush_on = (db.backend() == Backend::Postgres).then(|| db.pool.clone());
-        Ok(Self {
-            tx: Some(tx),
-            head,
-            audited: false,
-            gate: Some(gate),
-            flush_on,
-            bulk: Vec::new(),
-            before_commit: Vec::new(),
-            page_cache: None,
-            db: db.clone(),
-        })
+        Ok((tx, head))
+    }
+
+    /// SQLite, before a bulk write of the register: moves this transaction, if no statement has
+    /// run in it yet, to the connection that has foreign keys off (`Db::bulk_pool`) — rolling
+    /// back the empty transaction and beginning again there, the gate held throughout. Its bulk
+    /// statements then run as `INSERT OR FAIL` ([`Self::bulk_insert_verb`]), and before the
+    /// commit every key of the tables written is checked at once (`PRAGMA foreign_key_check`).
+    ///
+    /// With neither a key nor a constraint that would undo a failed statement on its own,
+    /// SQLite keeps no statement journal: in a transaction it otherwise copies every page a
+    /// multi-row statement changes to a journal of that statement first, so that a failure
+    /// halfway can undo the statement alone. With the keys' lookups that was about half of
+    /// writing 100,000 CIs (6.0–7.1 s against 3.4–3.8 s without, A/B, docs/benchmarks.md
+    /// figure 7). An import never wants a statement undone alone: it rolls back whole, and a
+    /// failed bulk statement marks the transaction so ([`Self::bulk_failed`]). Returns whether
+    /// the transaction moved.
+    pub(crate) async fn switch_to_bulk_connection(&mut self) -> Result<bool, StoreError> {
+        let Some(pool) = self.db.bulk_pool.clone() else { return Ok(false) };
+        if !self.fresh || self.keys_off {
+            return Ok(self.keys_off);
+        }
+        let Some(tx) = self.tx.take() else { return Err(crate::unavailable(ended())) };
+        tx.rollback().await.map_err(map_err)?;
+        let (tx, head) = Self::open(&self.db, &pool).await?;
+        self.tx = Some(tx);
+        self.head = head;
+        self.keys_off = true;
+        Ok(true)
+    }
+
+    /// How a bulk statement starts: `INSERT OR FAIL INTO ` on SQLite's bulk connection
+    /// ([`Self::switch_to_bulk_connection`]), else `INSERT INTO `.
+    pub(crate) const fn bulk_insert_verb(&self) -> &'static str {
+        if self.keys_off { "INSERT OR FAIL INTO " } else { "INSERT INTO " }
+    }
+
+    /// The error of a failed bulk statement, marking the transaction as one that can only roll
+    /// back when the statement ran without a statement journal.
+    pub(crate) fn bulk_failed(&mut self, e: StoreError) -> StoreError {
+        self.broken |= self.keys_off;
+        e
+    }
+
+    /// SQLite's bulk connection: the first reference of `tables` that names no row, as the
+    /// conflict of a key named as PostgreSQL names it (`asset_zone_id_fkey`).
+    async fn check_keys(&mut self, tables: &[&'static str]) -> Result<(), StoreError> {
+        for table in tables {
+            debug_assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "a table name of this crate");
+            let sql = format!(
+                "SELECT k.\"from\" AS col FROM pragma_foreign_key_check('{table}') c \
+                 JOIN pragma_foreign_key_list('{table}') k ON k.id = c.fkid LIMIT 1"
+            );
+            let found = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(self.conn()?).await.map_err(map_err)?;
+            if let Some(row) = found {
+                let column = crate::rows::text(&row, "col")?;
+                return Err(StoreError::Conflict { constraint: format!("{table}_{column}_fkey") });
+            }
+        }
+        Ok(())
     }
 
     /// `batch` in the runs of one multi-row statement each, for rows of `params_per_row` bound
@@ -139,6 +223,11 @@ impl DbTx {
             Backend::Postgres => PARAMS_PER_STATEMENT,
         };
         batch.chunks((params / params_per_row.max(1)).max(1))
+    }
+
+    /// The database, for reads outside the transaction.
+    pub(crate) const fn db(&self) -> &Db {
+        &self.db
     }
 
     /// The engine of this transaction.
@@ -185,7 +274,8 @@ impl DbTx {
 
     /// The transaction's connection.
     pub(crate) fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
-        self.tx.as_deref_mut().ok_or_else(|| crate::unavailable(std::io::Error::other("transaction already ended")))
+        self.fresh = false;
+        self.tx.as_deref_mut().ok_or_else(|| crate::unavailable(ended()))
     }
 
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64, StoreError> {
@@ -270,13 +360,17 @@ impl Tx for DbTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        if let Some(size) = self.page_cache.take() {
-            // Before the commit: the dirty pages stay in the cache until the commit writes them,
-            // and are let go of as they become clean.
-            set_page_cache(self.conn()?, size).await?;
+        if self.broken {
+            // A bulk statement without a journal failed halfway: `Drop` rolls back.
+            return Err(crate::unavailable(std::io::Error::other(
+                "a bulk statement failed; the transaction rolls back",
+            )));
         }
         if !self.audited {
             // Roll back now (and refuse): the caller forgot the audit record.
+            if let Some(size) = self.page_cache.take() {
+                set_page_cache(self.conn()?, size).await?;
+            }
             let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
@@ -284,6 +378,16 @@ impl Tx for DbTx {
         for text in std::mem::take(&mut self.before_commit) {
             // On failure `Drop` rolls the transaction back and then opens the gate.
             self.exec_catalog_text(text).await?;
+        }
+        if self.keys_off {
+            let mut tables: Vec<&'static str> = REGISTER_TABLES.to_vec();
+            tables.extend(self.bulk.iter().map(|(t, _)| *t).filter(|t| !REGISTER_TABLES.contains(t)));
+            self.check_keys(&tables).await?;
+        }
+        if let Some(size) = self.page_cache.take() {
+            // Before the commit: the dirty pages stay in the cache until the commit writes them,
+            // and are let go of as they become clean.
+            set_page_cache(self.conn()?, size).await?;
         }
         let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
         tx.commit().await.map_err(map_err)?;

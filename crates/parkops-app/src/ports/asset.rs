@@ -391,17 +391,18 @@ pub trait AssetWrites: Send {
     /// Appends one entry to each of many timelines with multi-row statements; at most one
     /// entry per CI in a batch.
     async fn append_asset_events(&mut self, batch: &[AssetEventRecord]) -> Result<(), StoreError>;
-    /// Before a bulk write of the register (an import of many rows) that writes `cis` CIs:
-    /// lets the store check the references of the rows it is about to write — CIs to their park
-    /// and locations, relations and timeline entries to their CIs — once per table just before
-    /// the commit instead of once per row, and build the register's secondary indexes once
-    /// there instead of adding to them row by row. A dangling reference still fails the commit
-    /// and nothing is written. Returns whether the store does so: `false` where row-by-row
-    /// upkeep is already cheap (SQLite), where `cis` is too small a share of the register for
-    /// whole-table work at the commit to pay, or where the tables could not be had for the
-    /// transaction; then every row is checked and indexed as usual. While deferred, the
-    /// register's tables (and the parks') are the transaction's alone until it ends (ADR 0015,
-    /// ADR 0016).
+    /// Before a bulk write of the register (an import of many rows) that writes `cis` CIs, and
+    /// before any other statement of the transaction: lets the store check the references of
+    /// the rows it is about to write — CIs to their park and locations, relations and timeline
+    /// entries to their CIs; on SQLite every key, organisations and owners too — once per table
+    /// just before the commit instead of once per row (PostgreSQL also builds the register's secondary indexes once
+    /// there instead of adding to them row by row). A dangling reference still fails the
+    /// commit, naming the key, and nothing is written. Returns whether the store does so:
+    /// `false` where `cis` is too small a share of the register for whole-table work at the
+    /// commit to pay, or where the tables could not be had for the transaction; then every row
+    /// is checked and indexed as usual. While deferred on PostgreSQL, the register's tables
+    /// (and the parks') are the transaction's alone until it ends; SQLite's readers go on
+    /// reading the last commit (ADR 0015, ADR 0016, ADR 0017).
     async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError>;
     /// Adds relations, skipping those already present; returns how many were added.
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;

@@ -814,6 +814,23 @@ async fn new_ci(p: &Park, code: &str, zone: Option<LocationId>) -> AssetRecord {
     a
 }
 
+/// Writes `ci`, whose zone does not exist, in `tx` and returns the refusal: at once when the
+/// transaction checks row by row, at the commit when it `deferred` the checks.
+async fn refused_dangling(
+    mut tx: Box<dyn parkops_app::asset::AssetTx>,
+    ci: &AssetRecord,
+    deferred: bool,
+) -> StoreError {
+    let written = tx.insert_assets(std::slice::from_ref(ci)).await;
+    if !deferred {
+        return written.expect_err("checked at once");
+    }
+    written.expect("checked at the commit");
+    let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
+    tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
+    tx.finish().await.expect_err("a dangling zone")
+}
+
 #[tokio::test]
 async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_the_keys() {
     for t in databases().await {
@@ -833,23 +850,14 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
         }
         let now = Timestamp::from_millis(WEDNESDAY_10H);
         let entry = || Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
-        // A CI in a zone that does not exist: PostgreSQL takes it and refuses the commit.
+        // A CI in a zone that does not exist: both engines take it and refuse the commit,
+        // naming the key (SQLite's bulk connection checks the keys before its commit).
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
         let mut tx = p.db.begin_assets().await.expect("begin");
-        assert_eq!(tx.defer_register_upkeep(10_000).await.expect("defer"), postgres, "{:?}", t.engine);
-        let written = tx.insert_assets(std::slice::from_ref(&dangling)).await;
-        let refused = if postgres {
-            written.expect("checked at the commit");
-            tx.record(entry(), now).await.expect("audit");
-            tx.finish().await.expect_err("a dangling zone")
-        } else {
-            let refused = written.expect_err("checked at once");
-            drop(tx);
-            refused
-        };
+        assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
+        let refused = refused_dangling(tx, &dangling, true).await;
         assert!(
-            // PostgreSQL names the key; SQLite says "FOREIGN KEY constraint failed".
-            matches!(&refused, StoreError::Conflict { constraint } if constraint.contains("zone") || !postgres),
+            matches!(&refused, StoreError::Conflict { constraint } if constraint == "asset_zone_id_fkey"),
             "{:?}: {refused:?}",
             t.engine
         );
@@ -883,6 +891,48 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
         let (after, after_oids) = register_upkeep(&p.db, t.engine).await;
         assert_eq!(after, keys, "{:?}", t.engine);
         assert_eq!(after_oids != oids, postgres, "{:?}: PostgreSQL added the keys back", t.engine);
+        // Every later write checks its keys again, row by row: on SQLite the writers'
+        // connections never had theirs off.
+        for _ in 0..3 {
+            let tx = p.db.begin_assets().await.expect("begin");
+            let refused = refused_dangling(tx, &dangling, false).await;
+            assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_bulk_statement_rolls_the_whole_write_back() {
+    for t in databases().await {
+        let p = park(&t).await;
+        let park_id = p.by_code("JB-GW-E03").await.park_id;
+        // The second CI of one statement takes a code the register holds: SQLite's bulk
+        // statement (`INSERT OR FAIL`, no statement journal) keeps the first, so the transaction
+        // may only roll back; PostgreSQL undoes the statement. Neither commits anything.
+        let first = new_ci(&p, "JB-BULK-FIRST", None).await;
+        let taken = new_ci(&p, "JB-GW-E03", None).await;
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
+        let refused = tx.insert_assets(&[first.clone(), taken]).await.expect_err("a taken code");
+        assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
+        let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
+        let committed = match tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await {
+            Ok(_) => tx.finish().await,
+            // PostgreSQL refuses any statement of a transaction whose statement failed.
+            Err(e) => {
+                drop(tx);
+                Err(e)
+            }
+        };
+        assert!(committed.is_err(), "{:?}: committed after a failed bulk statement", t.engine);
+        assert!(p.db.asset_by_code(park_id, "JB-BULK-FIRST").await.expect("read").is_none(), "{:?}", t.engine);
+        // The gate is open again and the register writable.
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        tx.insert_assets(std::slice::from_ref(&first)).await.expect("insert");
+        let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
+        tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
+        tx.finish().await.expect("commit");
+        assert!(p.db.asset_by_code(park_id, "JB-BULK-FIRST").await.expect("read").is_some());
     }
 }
 
@@ -890,17 +940,17 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
 async fn busy_register_tables_leave_the_checks_row_by_row() {
     for t in databases().await {
         let p = park(&t).await;
-        // A reader in the middle of a transaction on the locations: the bulk write waits a
-        // second for it, then checks row by row instead. (SQLite never defers, busy or not: there
-        // this only repeats that a dangling reference is refused at once.)
+        // A reader in the middle of a transaction on the locations: PostgreSQL's bulk write
+        // waits a second for it, then checks row by row instead. SQLite's readers hold nothing
+        // a writer waits for (they read the last commit): it defers all the same.
         let mut reader = p.db.pool().begin().await.expect("reader");
         sqlx::query("SELECT COUNT(*) AS n FROM asset_location").fetch_one(&mut *reader).await.expect("read");
         let mut tx = p.db.begin_assets().await.expect("begin");
-        assert!(!tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
+        let deferred = tx.defer_register_upkeep(10_000).await.expect("defer");
+        assert_eq!(deferred, t.engine == Engine::Sqlite, "{:?}", t.engine);
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
-        let refused = tx.insert_assets(std::slice::from_ref(&dangling)).await.expect_err("checked at once");
+        let refused = refused_dangling(tx, &dangling, deferred).await;
         assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
-        drop(tx);
         reader.rollback().await.expect("reader done");
     }
 }
@@ -918,7 +968,6 @@ async fn trigrams_available(db: &Db) -> bool {
 async fn a_bulk_write_of_a_small_share_of_the_register_keeps_its_upkeep_row_by_row() {
     for t in databases().await {
         let p = park(&t).await;
-        let postgres = t.engine == Engine::Postgres;
         let before = register_upkeep(&p.db, t.engine).await;
         let held: i64 = sqlx::Row::get(
             &sqlx::query("SELECT COUNT(*) AS n FROM asset").fetch_one(p.db.pool()).await.expect("count"),
@@ -931,13 +980,12 @@ async fn a_bulk_write_of_a_small_share_of_the_register_keeps_its_upkeep_row_by_r
         let mut tx = p.db.begin_assets().await.expect("begin");
         assert!(!tx.defer_register_upkeep((held - 1) / 4).await.expect("defer"), "{:?}", t.engine);
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
-        let refused = tx.insert_assets(std::slice::from_ref(&dangling)).await.expect_err("checked at once");
+        let refused = refused_dangling(tx, &dangling, false).await;
         assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
-        drop(tx);
         assert_eq!(register_upkeep(&p.db, t.engine).await, before, "{:?}", t.engine);
-        // A quarter or more: PostgreSQL defers, and a rolled-back write leaves everything as it was.
+        // A quarter or more: both engines defer, and a rolled-back write leaves everything as it was.
         let mut tx = p.db.begin_assets().await.expect("begin");
-        assert_eq!(tx.defer_register_upkeep(held.div_ceil(4)).await.expect("defer"), postgres, "{:?}", t.engine);
+        assert!(tx.defer_register_upkeep(held.div_ceil(4)).await.expect("defer"), "{:?}", t.engine);
         drop(tx);
         assert_eq!(register_upkeep(&p.db, t.engine).await, before, "{:?}", t.engine);
     }
