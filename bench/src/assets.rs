@@ -216,6 +216,9 @@ struct Timed {
     /// Writing, in the order the import writes: CIs, timeline entries, relations (then the
     /// audit record and the commit, in the last).
     writing: [Duration; 3],
+    /// From the answer to the end of the refresh of the planner's statistics that the import
+    /// left running (`Db::statistics_settled`), not part of `total`.
+    statistics: Duration,
 }
 
 /// Times one import, with its stages from the progress reports.
@@ -234,6 +237,9 @@ async fn import(park: &Park, book: &AssetSheet) -> anyhow::Result<Timed> {
         .await
         .map_err(|e| anyhow::anyhow!("import refused: {e:?}"))?;
     let total = started.elapsed();
+    let answered = Instant::now();
+    park.db.statistics_settled().await;
+    let statistics = answered.elapsed();
     let reports = reports.into_inner().unwrap_or_default();
     let validation = reports
         .iter()
@@ -248,12 +254,12 @@ async fn import(park: &Park, book: &AssetSheet) -> anyhow::Result<Timed> {
     };
     if summary.created + summary.updated + summary.relations_added == 0 {
         // Nothing written: everything after the rows were checked was reading what exists.
-        return Ok(Timed { summary, total, validation: total, writing: [Duration::ZERO; 3] });
+        return Ok(Timed { summary, total, validation: total, writing: [Duration::ZERO; 3], statistics });
     }
     let ends = [at(bounds[0]), at(bounds[1]), total];
     let writing =
         [ends[0].saturating_sub(validation), ends[1].saturating_sub(ends[0]), ends[2].saturating_sub(ends[1])];
-    Ok(Timed { summary, total, validation, writing })
+    Ok(Timed { summary, total, validation, writing, statistics })
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -451,6 +457,7 @@ async fn import_and_list(args: &AssetsArgs, bin: &Path, engine: &str, park: Park
             "writing CIs",
             "timeline",
             "relations + commit",
+            "then statistics",
             "CIs/s",
             "created",
             "relations added",
@@ -465,6 +472,7 @@ async fn import_and_list(args: &AssetsArgs, bin: &Path, engine: &str, park: Park
             secs(t.writing[0]),
             secs(t.writing[1]),
             secs(t.writing[2]),
+            secs(t.statistics),
             format!("{:.0}", crate::report::per_sec(args.cis, t.total)),
             t.summary.created.to_string(),
             t.summary.relations_added.to_string(),

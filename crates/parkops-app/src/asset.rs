@@ -8,7 +8,7 @@
 //! and one audit record in one transaction; a request that would change nothing writes
 //! nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -503,6 +503,10 @@ struct Lookup {
     locations: BTreeMap<LocationId, LocationRecord>,
     location_codes: BTreeMap<String, LocationId>,
     orgs: BTreeMap<OrgId, Organisation>,
+    /// The organisations by code and by name, each the first in id order (a sheet names them
+    /// either way: every cell of an import is looked up).
+    org_codes: HashMap<String, OrgId>,
+    org_names: HashMap<String, OrgId>,
     users: BTreeMap<String, Option<UserId>>,
     usernames: BTreeMap<UserId, String>,
 }
@@ -575,8 +579,9 @@ impl Lookup {
 
     fn org(&self, text: &str) -> Option<&Organisation> {
         let t = text.trim();
-        let by_id = OrgId::parse(t).ok().and_then(|id| self.orgs.get(&id));
-        by_id.or_else(|| self.orgs.values().find(|o| o.code == t)).or_else(|| self.orgs.values().find(|o| o.name == t))
+        let id = OrgId::parse(t).ok().filter(|id| self.orgs.contains_key(id));
+        let id = id.or_else(|| self.org_codes.get(t).copied()).or_else(|| self.org_names.get(t).copied());
+        id.and_then(|id| self.orgs.get(&id))
     }
 
     fn org_code(&self, id: Option<OrgId>) -> String {
@@ -944,6 +949,12 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
                 break;
             }
         }
+        let mut org_codes = HashMap::new();
+        let mut org_names = HashMap::new();
+        for o in orgs.values() {
+            org_codes.entry(o.code.clone()).or_insert(o.id);
+            org_names.entry(o.name.clone()).or_insert(o.id);
+        }
         Ok(Lookup {
             park,
             classes,
@@ -951,6 +962,8 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             locations,
             location_codes,
             orgs,
+            org_codes,
+            org_names,
             users: BTreeMap::new(),
             usernames: BTreeMap::new(),
         })

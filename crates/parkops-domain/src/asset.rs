@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::id::id_type;
 use crate::ticket::BusinessDomain;
@@ -755,6 +755,11 @@ impl fmt::Display for AttributeValue {
             Self::Text(t) | Self::Enum(t) => f.write_str(t),
             Self::Integer(n) => write!(f, "{n}"),
             Self::Decimal(d) => write!(f, "{d}"),
+            // As `%Y-%m-%d` writes it, without parsing the format for every value (an import
+            // writes a date or two per CI); years outside four digits take chrono's form.
+            Self::Date(d) if (0..=9999).contains(&d.year()) => {
+                write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+            }
             Self::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
             Self::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
         }
@@ -861,6 +866,14 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 #[must_use]
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
+    // The common `YYYY-MM-DD` directly; anything else as chrono reads the two forms.
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *t.as_bytes()
+        && [y1, y2, y3, y4, m1, m2, d1, d2].iter().all(u8::is_ascii_digit)
+    {
+        let n = |digits: &[u8]| digits.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+        let year = i32::try_from(n(&[y1, y2, y3, y4])).ok()?;
+        return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]));
+    }
     NaiveDate::parse_from_str(t, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d")).ok()
 }
 
@@ -1506,6 +1519,48 @@ mod tests {
 
     fn gas_detector() -> CiClass {
         ClassRegistry::built_in().get("gas_detector").expect("built in").clone()
+    }
+
+    /// chrono's reading of the two forms, which `parse_date` answers directly for `YYYY-MM-DD`.
+    fn chrono_date(text: &str) -> Option<NaiveDate> {
+        let t = text.trim();
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d")).ok()
+    }
+
+    #[test]
+    fn dates_read_and_write_as_chrono_does() {
+        for text in [
+            "2026-12-06",
+            " 2024-02-29 ",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+            "0000-01-01",
+            "9999-12-31",
+            "2024/03/05",
+            "2024-3-5",
+            "2024-03-5",
+            "20240305",
+            "2024-03-05x",
+            "２０２４-03-05",
+            "",
+            "+12345-01-01",
+            "-0001-01-01",
+        ] {
+            let date = parse_date(text);
+            assert_eq!(date, chrono_date(text), "{text:?}");
+            if let Some(d) = date {
+                assert_eq!(AttributeValue::Date(d).to_string(), d.format("%Y-%m-%d").to_string(), "{text:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_ten_characters_read_as_chrono_reads_them(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}") {
+            prop_assert_eq!(parse_date(&text), chrono_date(&text));
+        }
     }
 
     #[test]

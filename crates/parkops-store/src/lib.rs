@@ -93,6 +93,9 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// The facet combinations of PostgreSQL's facet keys learnt so far (`asset::FacetKeys`).
     facet_keys: Arc<asset::FacetKeys>,
+    /// Held for reading by each refresh of the planner's statistics that a bulk write's commit
+    /// leaves running ([`Db::statistics_settled`] waits for them all).
+    statistics: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -198,6 +201,7 @@ impl Db {
             backend,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             facet_keys: Arc::default(),
+            statistics: Arc::default(),
         })
     }
 
@@ -283,6 +287,29 @@ impl Db {
             done.map_err(unavailable)?.map_err(unavailable)?;
         }
         Ok(())
+    }
+
+    /// Refreshes the statistics of `tables` after a bulk write has answered: in a task of its
+    /// own, so that the import is not kept waiting for housekeeping that PostgreSQL's autovacuum
+    /// would do within a minute anyway (0.7–0.9 s for the register after an import of 100,000
+    /// CIs on PostgreSQL, 0.3–0.4 s on SQLite). Until it ends, plans use the statistics from
+    /// before, scaled to the table's size by PostgreSQL. A failure costs plans, not data: it is
+    /// logged.
+    pub(crate) async fn refresh_statistics_later(&self, tables: Vec<&'static str>) {
+        let running = self.statistics.clone().read_owned().await;
+        let db = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = db.refresh_statistics(&tables).await {
+                tracing::warn!(error = %e, "refreshing statistics after a bulk write failed");
+            }
+            drop(running);
+        });
+    }
+
+    /// Waits until every refresh of statistics that a bulk write left running has ended: for a
+    /// command that exits after an import, and for tests and benchmarks that read the statistics.
+    pub async fn statistics_settled(&self) {
+        drop(self.statistics.write().await);
     }
 
     /// SQLite: `PRAGMA optimize`, which analyses the tables whose statistics are missing or

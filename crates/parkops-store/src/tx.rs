@@ -79,7 +79,7 @@ async fn set_page_cache(conn: &mut sqlx::AnyConnection, size: i64) -> Result<(),
 const REGISTER_TABLES: [&str; 3] = ["asset", "asset_event", "asset_relation"];
 
 /// Rows of one table written in one transaction from which its statistics are refreshed
-/// after the commit: a large import otherwise leaves the planner with the counts of a small
+/// after the commit ([`Db::statistics_settled`] waits for it): a large import otherwise leaves the planner with the counts of a small
 /// register (PostgreSQL's autovacuum catches up within a minute; SQLite never does on its own).
 const BULK_ROWS: usize = 5_000;
 
@@ -405,10 +405,7 @@ impl Tx for DbTx {
         }
         let large: Vec<&'static str> = self.bulk.iter().filter(|(_, n)| *n >= BULK_ROWS).map(|(t, _)| *t).collect();
         if !large.is_empty() {
-            // Committed already: a failure here costs plans, not data, so it is only logged.
-            if let Err(e) = self.db.refresh_statistics(&large).await {
-                tracing::warn!(error = %e, "refreshing statistics after a bulk write failed");
-            }
+            self.db.refresh_statistics_later(large).await;
         }
         Ok(())
     }

@@ -86,6 +86,9 @@ pub async fn import(args: AssetImportArgs) -> anyhow::Result<ExitCode> {
         register.import(&caller, &sheet, &progress).await
     };
     let elapsed = started.elapsed();
+    // A large import refreshes the planner's statistics after it answers: let that finish
+    // before the process ends.
+    db.statistics_settled().await;
     match result {
         Ok(s) => {
             let mut out = std::io::stdout().lock();

@@ -86,6 +86,9 @@ async fn demo(args: &cli::DbArgs) -> anyhow::Result<ExitCode> {
     let app = wiring::app(&db, &data.data_dir, 1000)?;
     let loaded = app.load_demo(&parkops_app::Caller::command_line()).await.context("cannot load the demo park")?;
     app.load_demo_history(&parkops_app::Caller::command_line()).await.context("cannot load the demo park's history")?;
+    // The planner's statistics of the demo's bulk writes are refreshed after their commit: let
+    // that finish before the process ends.
+    db.statistics_settled().await;
     let mut out = std::io::stdout().lock();
     if loaded {
         let users = app.store.count_users().await.context("cannot count users")?;

@@ -706,7 +706,9 @@ async fn a_large_import_goes_through_the_batched_statements() {
         let (after, after_oids) = register_upkeep(&p.db, t.engine).await;
         assert_eq!(after, keys, "{:?}", t.engine);
         assert_eq!(after_oids != oids, t.engine == Engine::Postgres, "{:?}", t.engine);
-        // The planner knows the register's new size (the demo's 4,314 CIs and these).
+        // The planner knows the register's new size (the demo's 4,314 CIs and these) once the
+        // refresh the import left running has ended.
+        p.db.statistics_settled().await;
         let known = planner_rows(&p.db, t.engine, "asset").await;
         assert!(known > 9_000.0, "{:?}: statistics say {known} rows", t.engine);
         every_key_names_its_combination(&p.db, t.engine).await;
