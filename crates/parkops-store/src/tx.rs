@@ -44,7 +44,9 @@ pub(crate) struct DbTx {
     /// No statement has run since the transaction began (it may still move to another connection).
     fresh: bool,
     /// SQLite: the transaction runs on the bulk connection, without foreign keys
-    /// ([`DbTx::switch_to_bulk_connection`]); they are checked before the commit.
+    /// ([`DbTx::switch_to_bulk_connection`]); the keys of the register's tables and of every
+    /// table a bulk statement wrote are checked before the commit. Only the register's bulk
+    /// writes run there (`AssetWrites::defer_register_upkeep`).
     keys_off: bool,
     /// A bulk statement without a statement journal failed: rows it wrote before the failure may
     /// stand, so the transaction can only roll back.
@@ -79,8 +81,9 @@ async fn set_page_cache(conn: &mut sqlx::AnyConnection, size: i64) -> Result<(),
 const REGISTER_TABLES: [&str; 3] = ["asset", "asset_event", "asset_relation"];
 
 /// Rows of one table written in one transaction from which its statistics are refreshed
-/// after the commit ([`Db::statistics_settled`] waits for it): a large import otherwise leaves the planner with the counts of a small
-/// register (PostgreSQL's autovacuum catches up within a minute; SQLite never does on its own).
+/// after the commit ([`Db::statistics_settled`] waits for it): a large import otherwise leaves
+/// the planner with the counts of a small register (PostgreSQL's autovacuum catches up within a
+/// minute; SQLite never does on its own).
 const BULK_ROWS: usize = 5_000;
 
 impl Drop for DbTx {
