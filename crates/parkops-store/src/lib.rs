@@ -291,10 +291,10 @@ impl Db {
 
     /// Refreshes the statistics of `tables` after a bulk write has answered: in a task of its
     /// own, so that the import is not kept waiting for housekeeping that PostgreSQL's autovacuum
-    /// would do within a minute anyway (0.7–0.9 s for the register after an import of 100,000
-    /// CIs on PostgreSQL, 0.3–0.4 s on SQLite). Until it ends, plans use the statistics from
-    /// before, scaled to the table's size by PostgreSQL. A failure costs plans, not data: it is
-    /// logged.
+    /// would do within a minute anyway (0.4–0.9 s for the register after an import of 100,000
+    /// CIs on PostgreSQL; milliseconds on SQLite, which samples with `analysis_limit`). Until it
+    /// ends, plans use the statistics from before, scaled to the table's size by PostgreSQL. A
+    /// failure costs plans, not data: it is logged.
     pub(crate) async fn refresh_statistics_later(&self, tables: Vec<&'static str>) {
         let running = self.statistics.clone().read_owned().await;
         let db = self.clone();
