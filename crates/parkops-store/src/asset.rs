@@ -861,28 +861,6 @@ fn upkeep_deferred(cis: usize, held: i64) -> bool {
 }
 
 impl DbTx {
-    /// SQLite's [`AssetWrites::defer_register_upkeep`]: for a large enough share of the register,
-    /// moves the transaction to the connection without foreign keys, whose keys are checked
-    /// once per table before the commit and whose bulk statements keep no statement journal
-    /// ([`DbTx::switch_to_bulk_connection`]). The indexes stay: without the statement journal
-    /// SQLite adds to them row by row for less than building them again (an import of 100,000
-    /// CIs took 8.7–8.9 s with the five secondary indexes of `asset` built at the commit,
-    /// 7.5–8.2 s without, docs/benchmarks.md figure 7). Readers go on meanwhile: they read the
-    /// last commit (WAL).
-    async fn set_sqlite_register_upkeep_aside(&mut self, cis: usize) -> Result<bool, StoreError> {
-        // Counted outside the transaction, which may still move: the gate keeps this process's
-        // writers out meanwhile.
-        let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM asset")
-            .fetch_one(self.db().pool())
-            .await
-            .map_err(crate::map_err)
-            .and_then(|r| crate::rows::int(&r, "n"))?;
-        let deferred = upkeep_deferred(cis, held) && self.switch_to_bulk_connection().await?;
-        // The bulk write's pages need a larger cache either way.
-        self.raise_page_cache().await?;
-        Ok(deferred)
-    }
-
     /// SQLite: the dictionary's facet key of each combination of `batch`, the new ones numbered
     /// first (migration 0012).
     async fn facet_keys_of(
@@ -1045,14 +1023,31 @@ impl AssetWrites for DbTx {
     }
 
     async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError> {
-        if self.backend() == Backend::Sqlite {
-            return self.set_sqlite_register_upkeep_aside(cis).await;
-        }
-        if self.has_deferred_checks() {
+        if self.has_deferred_checks() || self.keys_off() {
             return Ok(true);
         }
-        let held = self.fetch_int(Sql::new("SELECT COUNT(*) AS n FROM asset"), "n").await?;
-        if !upkeep_deferred(cis, held) {
+        // Counted outside the transaction, which may still move to another connection (SQLite):
+        // the gate and the `write_lock` row keep every other writer out meanwhile.
+        let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM asset")
+            .fetch_one(self.db().pool())
+            .await
+            .map_err(crate::map_err)
+            .and_then(|r| int(&r, "n"))?;
+        let deferred = upkeep_deferred(cis, held);
+        if self.backend() == Backend::Sqlite {
+            // SQLite moves to the connection without foreign keys, whose keys are checked once per
+            // table before the commit and whose bulk statements keep no statement journal
+            // ([`DbTx::switch_to_bulk_connection`], ADR 0017). Its indexes stay: without the
+            // statement journal it adds to them row by row for less than building them again (an
+            // import of 100,000 CIs took 8.7–8.9 s with the five secondary indexes of `asset`
+            // built at the commit, 7.5–8.2 s without, docs/benchmarks.md figure 7). Its readers
+            // go on reading the last commit (WAL).
+            let moved = deferred && self.switch_to_bulk_connection().await?;
+            // The bulk write's pages need a larger cache either way.
+            self.raise_page_cache().await?;
+            return Ok(moved);
+        }
+        if !deferred {
             return Ok(false);
         }
         // Inside a savepoint: tables busy past the wait, or a role that does not own them,

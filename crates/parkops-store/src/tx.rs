@@ -174,8 +174,8 @@ impl DbTx {
     /// the transaction moved.
     pub(crate) async fn switch_to_bulk_connection(&mut self) -> Result<bool, StoreError> {
         let Some(pool) = self.db.bulk_pool.clone() else { return Ok(false) };
-        if !self.fresh || self.keys_off {
-            return Ok(self.keys_off);
+        if !self.fresh {
+            return Ok(false);
         }
         let Some(tx) = self.tx.take() else { return Err(crate::unavailable(ended())) };
         tx.rollback().await.map_err(map_err)?;
@@ -184,6 +184,11 @@ impl DbTx {
         self.head = head;
         self.keys_off = true;
         Ok(true)
+    }
+
+    /// Whether the transaction runs on SQLite's bulk connection ([`Self::switch_to_bulk_connection`]).
+    pub(crate) const fn keys_off(&self) -> bool {
+        self.keys_off
     }
 
     /// How a bulk statement starts: `INSERT OR FAIL INTO ` on SQLite's bulk connection
@@ -273,6 +278,15 @@ impl DbTx {
         set_page_cache(self.conn()?, -BULK_PAGE_CACHE_KIB).await?;
         self.page_cache = Some(old);
         Ok(())
+    }
+
+    /// SQLite: sets the page cache a bulk write raised back to what it was
+    /// ([`Self::raise_page_cache`]); `Drop` does the same before its rollback.
+    async fn set_page_cache_back(&mut self) -> Result<(), StoreError> {
+        match self.page_cache.take() {
+            Some(size) => set_page_cache(self.conn()?, size).await,
+            None => Ok(()),
+        }
     }
 
     /// The transaction's connection.
@@ -371,9 +385,7 @@ impl Tx for DbTx {
         }
         if !self.audited {
             // Roll back now (and refuse): the caller forgot the audit record.
-            if let Some(size) = self.page_cache.take() {
-                set_page_cache(self.conn()?, size).await?;
-            }
+            self.set_page_cache_back().await?;
             let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
             tx.rollback().await.map_err(map_err)?;
             return Err(StoreError::Unaudited);
@@ -387,11 +399,9 @@ impl Tx for DbTx {
             tables.extend(self.bulk.iter().map(|(t, _)| *t).filter(|t| !REGISTER_TABLES.contains(t)));
             self.check_keys(&tables).await?;
         }
-        if let Some(size) = self.page_cache.take() {
-            // Before the commit: the dirty pages stay in the cache until the commit writes them,
-            // and are let go of as they become clean.
-            set_page_cache(self.conn()?, size).await?;
-        }
+        // Before the commit: the dirty pages stay in the cache until the commit writes them, and
+        // are let go of as they become clean.
+        self.set_page_cache_back().await?;
         let Some(tx) = self.tx.take() else { return Err(StoreError::NotFound) };
         tx.commit().await.map_err(map_err)?;
         drop(self.gate.take());
