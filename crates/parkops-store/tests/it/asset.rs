@@ -816,6 +816,11 @@ async fn new_ci(p: &Park, code: &str, zone: Option<LocationId>) -> AssetRecord {
     a
 }
 
+/// The audit record of the bulk writes these tests make directly on the store.
+fn bulk_entry() -> parkops_domain::audit::AuditEntry {
+    Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into())
+}
+
 /// Writes `ci`, whose zone does not exist, in `tx` and returns the refusal: at once when the
 /// transaction checks row by row, at the commit when it `deferred` the checks.
 async fn refused_dangling(
@@ -828,8 +833,7 @@ async fn refused_dangling(
         return written.expect_err("checked at once");
     }
     written.expect("checked at the commit");
-    let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
-    tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
+    tx.record(bulk_entry(), Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
     tx.finish().await.expect_err("a dangling zone")
 }
 
@@ -851,7 +855,6 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
             }
         }
         let now = Timestamp::from_millis(WEDNESDAY_10H);
-        let entry = || Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
         // A CI in a zone that does not exist: both engines take it and refuse the commit,
         // naming the key (SQLite's bulk connection checks the keys before its commit).
         let dangling = new_ci(&p, "JB-DANGLING", Some(LocationId::from_uuid(uuid::Uuid::now_v7()))).await;
@@ -887,7 +890,7 @@ async fn deferred_reference_checks_still_refuse_a_dangling_reference_and_keep_th
             created_at: now,
         };
         assert_eq!(tx.append_relations(&[link]).await.expect("relation"), 1);
-        tx.record(entry(), now).await.expect("audit");
+        tx.record(bulk_entry(), now).await.expect("audit");
         tx.finish().await.expect("commit");
         assert!(p.db.asset_by_code(park_id, "JB-BULK-1").await.expect("read").is_some());
         let (after, after_oids) = register_upkeep(&p.db, t.engine).await;
@@ -917,8 +920,7 @@ async fn a_failed_bulk_statement_rolls_the_whole_write_back() {
         assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
         let refused = tx.insert_assets(&[first.clone(), taken]).await.expect_err("a taken code");
         assert!(matches!(refused, StoreError::Conflict { .. }), "{:?}: {refused:?}", t.engine);
-        let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
-        let committed = match tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await {
+        let committed = match tx.record(bulk_entry(), Timestamp::from_millis(WEDNESDAY_10H)).await {
             Ok(_) => tx.finish().await,
             // PostgreSQL refuses any statement of a transaction whose statement failed.
             Err(e) => {
@@ -931,8 +933,7 @@ async fn a_failed_bulk_statement_rolls_the_whole_write_back() {
         // The gate is open again and the register writable.
         let mut tx = p.db.begin_assets().await.expect("begin");
         tx.insert_assets(std::slice::from_ref(&first)).await.expect("insert");
-        let entry = Caller::command_line().entry("test.bulk", "asset", "", Outcome::Success, "{}".into());
-        tx.record(entry, Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
+        tx.record(bulk_entry(), Timestamp::from_millis(WEDNESDAY_10H)).await.expect("audit");
         tx.finish().await.expect("commit");
         assert!(p.db.asset_by_code(park_id, "JB-BULK-FIRST").await.expect("read").is_some());
     }
