@@ -820,8 +820,9 @@ impl DbTx {
 /// The foreign keys a bulk write of the register sets aside on PostgreSQL (ADR 0015): those of
 /// the tables it writes that point at CIs, locations or the park, per table as the statement that
 /// drops them and the one that adds them back — with their names and definitions as the catalog
-/// has them, so a later migration's change to one is kept. Keys to organisations and users stay:
-/// setting one aside would hold those tables, which every request reads for its principal, until
+/// has them, so a later migration's change to one is kept. A CI's organisations and owner are no
+/// keys on PostgreSQL but checks once per statement (migration 0014, ADR 0018), which stay:
+/// setting them aside would hold those tables, which every request reads for its principal, until
 /// the commit (`park` is read only to open a ticket, a write, which waits for the import anyway).
 const REGISTER_REFERENCES: &str = "SELECT \
     format('ALTER TABLE %s %s', conrelid::regclass, \

@@ -958,6 +958,97 @@ async fn busy_register_tables_leave_the_checks_row_by_row() {
     }
 }
 
+/// Whether `refused` is the refusal of a CI's reference: on PostgreSQL (and SQLite's bulk
+/// connection, which checks keys before its commit) named as the key, on SQLite's writers as
+/// SQLite words it (it names no key).
+fn refused_for(refused: &StoreError, key: &str, named: bool) -> bool {
+    matches!(refused, StoreError::Conflict { constraint } if !named || constraint == key)
+}
+
+/// Sets one of a CI's parties (enterprise, maintainer, owner) to the given id.
+type SetParty = fn(&mut AssetRecord, uuid::Uuid);
+
+#[tokio::test]
+async fn a_cis_enterprise_maintainer_and_owner_must_exist_and_stay() {
+    use parkops_domain::id::{OrgId, UserId};
+    for t in databases().await {
+        let p = park(&t).await;
+        let postgres = t.engine == Engine::Postgres;
+        let now = Timestamp::from_millis(WEDNESDAY_10H);
+        let gd = p.by_code("JB-E03-GD-018").await;
+        let enterprise = gd.enterprise_org_id.expect("the detector's enterprise");
+        let nobody = || uuid::Uuid::now_v7();
+        let unknown: [(&str, SetParty); 3] = [
+            ("asset_enterprise_org_id_fkey", |a, id| a.enterprise_org_id = Some(OrgId::from_uuid(id))),
+            ("asset_maintainer_org_id_fkey", |a, id| a.maintainer_org_id = Some(OrgId::from_uuid(id))),
+            ("asset_owner_user_id_fkey", |a, id| a.owner_user_id = Some(UserId::from_uuid(id))),
+        ];
+        for (key, set) in unknown {
+            // A new CI naming a party that does not exist, one row at a time.
+            let mut ci = new_ci(&p, "JB-NO-PARTY", None).await;
+            set(&mut ci, nobody());
+            let mut tx = p.db.begin_assets().await.expect("begin");
+            let refused = tx.insert_assets(std::slice::from_ref(&ci)).await.expect_err("an unknown party");
+            assert!(refused_for(&refused, key, postgres), "{:?} {key}: {refused:?}", t.engine);
+            drop(tx);
+            // A CI changed to name one.
+            let mut changed = gd.clone();
+            set(&mut changed, nobody());
+            let mut tx = p.db.begin_assets().await.expect("begin");
+            let refused = tx.put_assets(std::slice::from_ref(&changed)).await.expect_err("an unknown party");
+            assert!(refused_for(&refused, key, postgres), "{:?} {key}: {refused:?}", t.engine);
+            drop(tx);
+            // In a bulk write: PostgreSQL checks these per statement even then, SQLite's bulk
+            // connection before the commit; neither commits.
+            let mut tx = p.db.begin_assets().await.expect("begin");
+            assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
+            let refused = match tx.insert_assets(std::slice::from_ref(&ci)).await {
+                Err(e) => e,
+                Ok(()) => {
+                    tx.record(bulk_entry(), now).await.expect("audit");
+                    tx.finish().await.expect_err("an unknown party at the commit")
+                }
+            };
+            assert!(refused_for(&refused, key, true), "{:?} {key}: {refused:?}", t.engine);
+            assert!(p.db.asset_by_code(ci.park_id, "JB-NO-PARTY").await.expect("read").is_none(), "{:?}", t.engine);
+            assert_eq!(p.by_code("JB-E03-GD-018").await, gd, "{:?} {key}: unchanged", t.engine);
+        }
+        // The organisation a CI names stays: deleting it, or changing its id, is refused.
+        for sql in ["DELETE FROM organisation WHERE id = $1", "UPDATE organisation SET id = id || '-x' WHERE id = $1"] {
+            let refused = sqlx::query(sql).bind(enterprise.to_string()).execute(p.db.pool()).await.expect_err(sql);
+            let named = refused.as_database_error().and_then(|d| d.constraint()).map(str::to_owned);
+            assert!(refused.as_database_error().is_some_and(|d| d.is_foreign_key_violation()), "{sql}: {refused:?}");
+            if postgres {
+                assert_eq!(named.as_deref(), Some("asset_enterprise_org_id_fkey"), "{sql}");
+            }
+        }
+        if postgres {
+            // While a write naming the organisation is open, the row is held as a key holds it:
+            // no one may take it to delete it.
+            let mut ci = new_ci(&p, "JB-PARTY-HELD", None).await;
+            ci.enterprise_org_id = Some(enterprise);
+            let mut tx = p.db.begin_assets().await.expect("begin");
+            tx.insert_assets(std::slice::from_ref(&ci)).await.expect("insert");
+            let taken = sqlx::query("SELECT id FROM organisation WHERE id = $1 FOR UPDATE NOWAIT")
+                .bind(enterprise.to_string())
+                .execute(p.db.pool())
+                .await
+                .expect_err("held by the write");
+            assert_eq!(taken.as_database_error().and_then(|d| d.code()).as_deref(), Some("55P03"), "{taken:?}");
+            drop(tx);
+            // The write gate opens once the abandoned write has rolled back.
+            let mut next = p.db.begin_assets().await.expect("begin");
+            sqlx::query("SELECT id FROM organisation WHERE id = $1 FOR UPDATE NOWAIT")
+                .bind(enterprise.to_string())
+                .execute(p.db.pool())
+                .await
+                .expect("free once the write is gone");
+            next.record(bulk_entry(), now).await.expect("audit");
+            next.finish().await.expect("commit");
+        }
+    }
+}
+
 /// Whether the PostgreSQL server offers pg_trgm (migration 0013 then adds the trigram index).
 async fn trigrams_available(db: &Db) -> bool {
     sqlx::query("SELECT 1 AS one FROM pg_available_extensions WHERE name = 'pg_trgm'")
