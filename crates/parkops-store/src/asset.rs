@@ -1164,11 +1164,14 @@ impl AssetWrites for DbTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
+    use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_BULK_PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
 
     #[test]
     fn batches_stay_within_the_parameter_budget() {
         const { assert!(SQLITE_PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 8) };
+        // SQLite's own limit on bound parameters is 32,766.
+        const { assert!(SQLITE_BULK_PARAMS_PER_STATEMENT / (ASSET_COLUMN_COUNT + 1) >= 64) };
+        const { assert!(SQLITE_BULK_PARAMS_PER_STATEMENT <= 32_766) };
         const { assert!(PARAMS_PER_STATEMENT / ASSET_COLUMN_COUNT >= 16) };
         assert_eq!(ASSET_COLUMNS.split(',').count() + 1, ASSET_COLUMN_COUNT, "all but the search text");
         assert_eq!(ASSET_INSERT.split(',').count(), ASSET_COLUMN_COUNT);

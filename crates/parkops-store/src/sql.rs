@@ -125,6 +125,13 @@ pub(crate) const PARAMS_PER_STATEMENT: usize = 2_400;
 /// [`Sql::build`]; with bare `?` placeholders 704 parameters still took 10.2–10.5 s against
 /// 9.9–10.0 s for 176.
 pub(crate) const SQLITE_PARAMS_PER_STATEMENT: usize = 176;
+/// Bound parameters per multi-row statement on SQLite's bulk connection (ADR 0017): 96 CIs (of
+/// 22 values), 211 timeline entries or 301 relations. With neither keys nor aborting constraints
+/// SQLite keeps no statement journal, whose copies of every page a statement touches made larger
+/// statements cost more per row above; what is left per statement is sqlx's hand-over to its
+/// worker thread. Measured on the import of 100,000 CIs (docs/benchmarks.md figure 7, runs
+/// alternating): 176 parameters 10.1–11.6 s, 704 8.4–10.9 s, 2,112 6.7–9.1 s, 8,448 7.2–8.7 s.
+pub(crate) const SQLITE_BULK_PARAMS_PER_STATEMENT: usize = 2_112;
 
 /// Rows per statement when PostgreSQL takes them as one array per column ([`ColumnArrays`]):
 /// about 1 MB of CIs. Measured on the import of 100,000 CIs (docs/benchmarks.md figure 7).

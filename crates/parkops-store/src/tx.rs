@@ -223,10 +223,12 @@ impl DbTx {
     }
 
     /// `batch` in the runs of one multi-row statement each, for rows of `params_per_row` bound
-    /// values, within the engine's parameter budget ([`crate::sql`]).
+    /// values, within the engine's parameter budget ([`crate::sql`]; larger on SQLite's bulk
+    /// connection, which keeps no statement journal).
     pub(crate) fn runs<'a, T>(&self, batch: &'a [T], params_per_row: usize) -> std::slice::Chunks<'a, T> {
-        use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
+        use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_BULK_PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
         let params = match self.db.backend() {
+            Backend::Sqlite if self.keys_off => SQLITE_BULK_PARAMS_PER_STATEMENT,
             Backend::Sqlite => SQLITE_PARAMS_PER_STATEMENT,
             Backend::Postgres => PARAMS_PER_STATEMENT,
         };
