@@ -1003,7 +1003,11 @@ async fn a_cis_enterprise_maintainer_and_owner_must_exist_and_stay() {
             let mut tx = p.db.begin_assets().await.expect("begin");
             assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
             let refused = match tx.insert_assets(std::slice::from_ref(&ci)).await {
-                Err(e) => e,
+                Err(e) => {
+                    // Rolled back (PostgreSQL holds the register's tables until then).
+                    drop(tx);
+                    e
+                }
                 Ok(()) => {
                     tx.record(bulk_entry(), now).await.expect("audit");
                     tx.finish().await.expect_err("an unknown party at the commit")
