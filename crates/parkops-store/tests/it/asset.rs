@@ -1004,7 +1004,8 @@ async fn a_cis_enterprise_maintainer_and_owner_must_exist_and_stay() {
             assert!(tx.defer_register_upkeep(10_000).await.expect("defer"), "{:?}", t.engine);
             let refused = match tx.insert_assets(std::slice::from_ref(&ci)).await {
                 Err(e) => {
-                    // Rolled back (PostgreSQL holds the register's tables until then).
+                    // Ended before the register is read (PostgreSQL already released the tables it
+                    // held when the statement failed; the test need not count on that).
                     drop(tx);
                     e
                 }
