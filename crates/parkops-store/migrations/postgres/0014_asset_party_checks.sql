@@ -24,20 +24,16 @@ BEGIN
     WHERE o.id IN (SELECT n.enterprise_org_id FROM written n UNION SELECT n.maintainer_org_id FROM written n)
     ORDER BY o.id FOR KEY SHARE OF o;
     PERFORM 1 FROM app_user u WHERE u.id IN (SELECT n.owner_user_id FROM written n) ORDER BY u.id FOR KEY SHARE OF u;
-    SELECT CASE
-               WHEN n.enterprise_org_id IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM organisation o WHERE o.id = n.enterprise_org_id)
-                   THEN 'asset_enterprise_org_id_fkey'
-               WHEN n.maintainer_org_id IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM organisation o WHERE o.id = n.maintainer_org_id)
-                   THEN 'asset_maintainer_org_id_fkey'
-               ELSE 'asset_owner_user_id_fkey'
-           END
-    INTO missing
+    -- Each reference of each row once: the first that names no row, by the key it replaces.
+    SELECT r.key INTO missing
     FROM written n
-    WHERE (n.enterprise_org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organisation o WHERE o.id = n.enterprise_org_id))
-       OR (n.maintainer_org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organisation o WHERE o.id = n.maintainer_org_id))
-       OR (n.owner_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.id = n.owner_user_id))
+    CROSS JOIN LATERAL (VALUES
+        ('asset_enterprise_org_id_fkey', n.enterprise_org_id, TRUE),
+        ('asset_maintainer_org_id_fkey', n.maintainer_org_id, TRUE),
+        ('asset_owner_user_id_fkey', n.owner_user_id, FALSE)) AS r (key, id, is_org)
+    WHERE r.id IS NOT NULL
+      AND NOT CASE WHEN r.is_org THEN EXISTS (SELECT 1 FROM organisation o WHERE o.id = r.id)
+                   ELSE EXISTS (SELECT 1 FROM app_user u WHERE u.id = r.id) END
     LIMIT 1;
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'insert or update on table "asset" violates foreign key constraint "%"', missing
