@@ -874,6 +874,11 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         let year = i32::try_from(n(&[y1, y2, y3, y4])).ok()?;
         return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]));
     }
+    chrono_date(t)
+}
+
+/// A date in either form as chrono reads it (`parse_date` answers `YYYY-MM-DD` without it).
+fn chrono_date(t: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d")).ok()
 }
 
@@ -1521,12 +1526,6 @@ mod tests {
         ClassRegistry::built_in().get("gas_detector").expect("built in").clone()
     }
 
-    /// chrono's reading of the two forms, which `parse_date` answers directly for `YYYY-MM-DD`.
-    fn chrono_date(text: &str) -> Option<NaiveDate> {
-        let t = text.trim();
-        NaiveDate::parse_from_str(t, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d")).ok()
-    }
-
     #[test]
     fn dates_read_and_write_as_chrono_does() {
         for text in [
@@ -1549,7 +1548,7 @@ mod tests {
             "-0001-01-01",
         ] {
             let date = parse_date(text);
-            assert_eq!(date, chrono_date(text), "{text:?}");
+            assert_eq!(date, chrono_date(text.trim()), "{text:?}");
             if let Some(d) = date {
                 assert_eq!(AttributeValue::Date(d).to_string(), d.format("%Y-%m-%d").to_string(), "{text:?}");
             }
