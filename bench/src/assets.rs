@@ -601,8 +601,8 @@ async fn list_parts(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Res
             table.row(vec![$label.to_owned(), ms(median(&times))]);
         }};
     }
-    part!("AssetReads::assets (COUNT(*) and the page)", park.db.assets(&filter, page));
-    part!("AssetReads::asset_facets (one grouped statement)", park.db.asset_facets(&filter));
+    part!("AssetReads::assets (count and the page)", park.db.assets(&filter, page));
+    part!("AssetReads::asset_facets (counts per combination)", park.db.asset_facets(&filter));
     part!("classes in force (AssetRegister::classes)", register.classes(&park.caller));
     part!("location tree (AssetRegister::locations)", register.locations(&park.caller));
     part!(
@@ -727,10 +727,24 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
         ),
         &["statement", "no filter", "class=camera", "q=GW-E03"],
     );
+    // The store's count and facets: from the counts per combination (migration 0015) unless the
+    // filter has a text, which counts the matching CIs per facet key (PostgreSQL: generated,
+    // migration 0011; SQLite: numbered, migration 0012) and names the keys from memory.
+    let counted = |w: &str| format!("FROM asset_facet_count{w} AND n > 0");
+    let all = FACETS.join(", ");
     let mut statements: Vec<(String, Vec<String>)> = Vec::new();
     statements.push((
-        "COUNT(*)".into(),
-        filters.iter().map(|(_, w, _)| format!("SELECT COUNT(*) AS n FROM asset{w}")).collect(),
+        "count: the store's statement (text: COUNT(*))".into(),
+        filters
+            .iter()
+            .map(|(label, w, _)| {
+                if label.starts_with("q=") {
+                    format!("SELECT COUNT(*) AS n FROM asset{w}")
+                } else {
+                    format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n {}", counted(w))
+                }
+            })
+            .collect(),
     ));
     statements.push((
         "first page (20 by code)".into(),
@@ -743,27 +757,26 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
         "(with text: the search probe, the ids of at most 1,001)".into(),
         filters.iter().map(|(_, w, _)| format!("SELECT id FROM asset{w} LIMIT 1001")).collect(),
     ));
-    // The store's facets: grouped by the facet columns, except a text search on PostgreSQL,
-    // which counts per facet key (migration 0011) and names the keys from memory.
-    let keyed = engine == "PostgreSQL";
     statements.push((
-        if keyed {
-            "facets: the store's statement (text: by facet key)"
-        } else {
-            "facets: the store's grouped statement"
-        }
-        .into(),
+        "facets: the store's statement (text: by facet key)".into(),
         filters
             .iter()
             .map(|(label, w, _)| {
-                let all = FACETS.join(", ");
-                if keyed && label.starts_with("q=") {
+                if label.starts_with("q=") {
                     format!("SELECT facet_key, COUNT(*) AS n FROM asset{w} GROUP BY facet_key")
                 } else {
-                    format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")
+                    format!("SELECT {all}, n {}", counted(w))
                 }
             })
             .collect(),
+    ));
+    statements.push((
+        "(before: COUNT(*) of the CIs)".into(),
+        filters.iter().map(|(_, w, _)| format!("SELECT COUNT(*) AS n FROM asset{w}")).collect(),
+    ));
+    statements.push((
+        "(before: the CIs grouped by the facet columns)".into(),
+        filters.iter().map(|(_, w, _)| format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")).collect(),
     ));
     for f in FACETS {
         statements.push((

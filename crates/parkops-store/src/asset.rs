@@ -393,11 +393,15 @@ impl Db {
         self.all(sql).await?.iter().map(asset).collect()
     }
 
-    /// Every facet's counts over the filter. A text search on PostgreSQL, and on SQLite the whole
-    /// park or a text alone, count by facet key ([`Db::keyed_facets`]) from an index of the key
-    /// (and the search text); everything else groups by the facet columns of `asset_facets`
-    /// (measured no faster by key: docs/benchmarks.md figure 9).
+    /// Every facet's counts over the filter. A filter of the park and facet columns alone reads
+    /// the counts per combination ([`Db::counted_facets`]); a text search on PostgreSQL, and on
+    /// SQLite a text alone, count by facet key ([`Db::keyed_facets`]) from an index of the key and
+    /// the search text; everything else groups by the facet columns (measured no faster by key:
+    /// docs/benchmarks.md figure 9).
     async fn facet_groups(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        if counted_by_combination(f) {
+            return self.counted_facets(f).await;
+        }
         let keyed = match self.backend() {
             Backend::Postgres => search(f).is_some(),
             Backend::Sqlite => park_and_text_only(f),
@@ -408,8 +412,18 @@ impl Db {
         self.grouped_facets(f).await
     }
 
+    /// Every facet's counts from the register's counts per combination ([`FACET_COUNTS`]): a few
+    /// hundred rows at 100,000 CIs, whatever the filter matches.
+    async fn counted_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        let mut sql = Sql::new(FACET_COUNTS);
+        filter_where(&mut sql, f, false);
+        sql.push(" AND n > 0");
+        facets_of(&self.all(sql).await?)
+    }
+
     /// Every facet's counts from one statement grouped by the facet columns, summed here: one
-    /// pass over the covering index `asset_facets` (migration 0008) instead of a scan per facet.
+    /// pass over the matching CIs instead of a scan per facet (on SQLite over the covering index
+    /// `asset_facets`, migration 0010, which also carries the search text).
     async fn grouped_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
         let mut sql = Sql::new("SELECT ");
         sql.push(FACET_COLUMNS).push(", COUNT(*) AS n FROM asset");
@@ -418,9 +432,7 @@ impl Db {
         }
         filter_where(&mut sql, f, self.backend() == Backend::Sqlite);
         sql.push(" GROUP BY ").push(FACET_COLUMNS);
-        let rows = self.all(sql).await?;
-        let groups = rows.iter().map(|r| Ok((FacetCombo::of(r)?, int(r, "n")?))).collect::<Result<Vec<_>, _>>()?;
-        sum_facets(groups.iter().map(|(c, n)| (c, *n)))
+        facets_of(&self.all(sql).await?)
     }
 
     /// Facets counted per facet key (PostgreSQL: generated, migration 0011; SQLite: numbered by
@@ -553,11 +565,42 @@ impl FacetCombo {
     }
 }
 
-/// SQLite's dictionary of facet combinations (migration 0012), read as [`FacetCombo::of`]
-/// reads a row: absent values, kept there as '', come back as `NULL`.
-const SQLITE_DICTIONARY: &str = "SELECT facet_key, class, state, nullif(zone_id, '') AS zone_id, \
-    nullif(enterprise_org_id, '') AS enterprise_org_id, nullif(maintainer_org_id, '') AS maintainer_org_id, \
-    family, holds_sensitive_data FROM asset_facet_combo";
+/// The facet columns of a table that keeps absent values as '' (a key's columns cannot be
+/// `NULL`), read as [`FacetCombo::of`] reads a row: absent values come back as `NULL`.
+macro_rules! combination_columns {
+    () => {
+        "class, state, nullif(zone_id, '') AS zone_id, nullif(enterprise_org_id, '') AS enterprise_org_id, \
+         nullif(maintainer_org_id, '') AS maintainer_org_id, family, holds_sensitive_data"
+    };
+}
+
+/// SQLite's dictionary of facet combinations (migration 0012).
+const SQLITE_DICTIONARY: &str = concat!("SELECT facet_key, ", combination_columns!(), " FROM asset_facet_combo");
+
+/// The register's counts per park and combination of facet values (migration 0015, ADR 0019),
+/// kept by triggers on `asset`; a combination no CI has any more stays with `n = 0`.
+const FACET_COUNTS: &str = concat!("SELECT ", combination_columns!(), ", n FROM asset_facet_count");
+
+/// Whether `f` filters by nothing but the park and facet columns, so that its count and facets
+/// can be read from [`FACET_COUNTS`] (every field named: a new one must be decided here).
+fn counted_by_combination(f: &AssetFilter) -> bool {
+    let AssetFilter {
+        park_id: _,
+        classes: _,
+        family: _,
+        states: _,
+        zone: _,
+        site,
+        enterprise: _,
+        maintainer: _,
+        criticality,
+        org_scope: _,
+        text: _,
+        sensitive: _,
+        sort: _,
+    } = f;
+    site.is_none() && criticality.is_none() && search(f).is_none()
+}
 
 /// The facet combination each facet key stands for, as learnt from the grouped covering index
 /// (PostgreSQL, migration 0011) or the dictionary of combinations (SQLite, migration 0012);
@@ -600,6 +643,13 @@ impl FacetKeys {
         }
         sum_facets(groups).map(Some)
     }
+}
+
+/// The facets of rows of counts per combination (its columns as [`FacetCombo::of`] reads them,
+/// and `n`).
+fn facets_of(rows: &[AnyRow]) -> Result<AssetFacets, StoreError> {
+    let groups = rows.iter().map(|r| Ok((FacetCombo::of(r)?, int(r, "n")?))).collect::<Result<Vec<_>, _>>()?;
+    sum_facets(groups.iter().map(|(c, n)| (c, *n)))
 }
 
 /// Sums counts per facet combination into the facets.
@@ -665,7 +715,11 @@ impl AssetReads for Db {
     }
 
     async fn assets(&self, filter: &AssetFilter, page: PageRequest) -> Result<Page<AssetRecord>, StoreError> {
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM asset");
+        let mut count = if counted_by_combination(filter) {
+            Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM asset_facet_count")
+        } else {
+            Sql::new("SELECT COUNT(*) AS n FROM asset")
+        };
         asset_where(&mut count, filter);
         let total = self.count(count).await?;
         Ok(Page { items: self.asset_rows(filter, page).await?, total, request: page })
@@ -845,6 +899,25 @@ const REGISTER_INDEXES: &str = "SELECT format('DROP INDEX %s', indexrelid::regcl
     FROM pg_index WHERE indrelid = 'asset'::regclass AND NOT indisunique \
     ORDER BY indexrelid::regclass::text";
 
+/// Sets the facet counts' triggers aside for the rest of the transaction (migration 0015): the
+/// row is deleted again by [`FACET_RECOUNT`] before the commit, so no other transaction sees it.
+const FACET_COUNTS_DEFERRED: &str = "INSERT INTO asset_facet_count_deferred (deferred) VALUES (1)";
+
+/// Run before the commit of a bulk write that set the facet counts aside: the triggers back, and
+/// every park's counts per combination counted afresh from `asset` (about 0.1 s at 104,314 CIs,
+/// against 0.4–0.9 s of keeping them statement by statement through the import). Grouped by the
+/// columns themselves, which SQLite reads in the order of its covering index `asset_facets`: no
+/// zone or organisation id is '', so the groups are the combinations.
+const FACET_RECOUNT: [&str; 3] = [
+    "DELETE FROM asset_facet_count_deferred",
+    "DELETE FROM asset_facet_count",
+    "INSERT INTO asset_facet_count \
+     (park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data, n) \
+     SELECT park_id, class, state, coalesce(zone_id, ''), coalesce(enterprise_org_id, ''), \
+     coalesce(maintainer_org_id, ''), family, holds_sensitive_data, COUNT(*) FROM asset \
+     GROUP BY park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data",
+];
+
 /// A bulk write defers the register's upkeep when it writes at least this share (one in …) of
 /// the CIs the table already holds: at the commit the keys are checked and the indexes built
 /// over whole tables (about 20 µs per CI held, against about 70 µs per CI written row by row at
@@ -886,6 +959,14 @@ impl DbTx {
             keys.insert(FacetCombo::of(&r)?, int(&r, "facet_key")?);
         }
         Ok(keys)
+    }
+
+    /// Sets the facet counts' triggers aside until the commit, which counts them afresh
+    /// ([`FACET_COUNTS_DEFERRED`], [`FACET_RECOUNT`]).
+    async fn defer_facet_counts(&mut self) -> Result<(), StoreError> {
+        self.exec(Sql::new(FACET_COUNTS_DEFERRED)).await?;
+        self.before_commit(FACET_RECOUNT.map(String::from));
+        Ok(())
     }
 
     /// Takes the register's tables and `park` for this transaction (waiting at most a second for
@@ -1044,6 +1125,9 @@ impl AssetWrites for DbTx {
             // built at the commit, 7.5–8.2 s without, docs/benchmarks.md figure 7). Its readers
             // go on reading the last commit (WAL).
             let moved = deferred && self.switch_to_bulk_connection().await?;
+            if moved {
+                self.defer_facet_counts().await?;
+            }
             // The bulk write's pages need a larger cache either way.
             self.raise_page_cache().await?;
             return Ok(moved);
@@ -1058,6 +1142,7 @@ impl AssetWrites for DbTx {
             Ok(restore) => {
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 self.before_commit(restore);
+                self.defer_facet_counts().await?;
                 Ok(true)
             }
             Err(e) => {

@@ -34,9 +34,10 @@ pub(crate) struct DbTx {
     /// Rows written by the bulk statements (imports) per table; past [`BULK_ROWS`] the
     /// planner's statistics are refreshed after the commit.
     bulk: Vec<(&'static str, usize)>,
-    /// Statements PostgreSQL wrote from its catalog, run just before the commit: the indexes a
-    /// bulk write set aside, built again, and its foreign keys, added back (which checks every
-    /// row once, [`parkops_app::ports::asset::AssetWrites::defer_register_upkeep`]).
+    /// Statements run just before the commit: the indexes a bulk write set aside, built again,
+    /// and its foreign keys, added back (which checks every row once), as PostgreSQL wrote them
+    /// from its catalog; and the register's facet counts, counted afresh (both engines,
+    /// [`parkops_app::ports::asset::AssetWrites::defer_register_upkeep`]).
     before_commit: Vec<String>,
     /// SQLite: the connection's page cache before a bulk write raised it
     /// ([`DbTx::raise_page_cache`]), set back when the transaction ends.
@@ -254,7 +255,8 @@ impl DbTx {
     }
 
     /// Runs `text`, a statement PostgreSQL wrote from its own catalog (names quoted by
-    /// `format('%I')`, definitions by `pg_get_constraintdef`); no value of a request is in it.
+    /// `format('%I')`, definitions by `pg_get_constraintdef`) or one of the store's constants;
+    /// no value of a request is in it.
     pub(crate) async fn exec_catalog_text(&mut self, text: String) -> Result<(), StoreError> {
         exec_raw(self.conn()?, text).await
     }
