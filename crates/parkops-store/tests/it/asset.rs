@@ -811,7 +811,7 @@ async fn every_key_names_its_combination(db: &Db, engine: Engine) {
 }
 
 /// The foreign keys of the tables a bulk write defers (ADR 0015) and the secondary indexes of
-/// `asset` (ADR 0016) as `(table, name, definition)`, with PostgreSQL's oids apart (a deferred
+/// `asset` and `asset_relation` (ADR 0016) as `(table, name, definition)`, with PostgreSQL's oids apart (a deferred
 /// write adds the keys back as new constraints and builds the indexes anew, so their oids change
 /// while names and definitions stay).
 async fn register_upkeep(db: &Db, engine: Engine) -> (Vec<(String, String, String)>, Vec<String>) {
@@ -820,14 +820,15 @@ async fn register_upkeep(db: &Db, engine: Engine) -> (Vec<(String, String, Strin
         "SELECT conrelid::regclass::text AS t, conname::text AS name, pg_get_constraintdef(oid) AS def, \
          oid::text AS oid FROM pg_constraint WHERE contype = 'f' \
          AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) \
-         UNION ALL SELECT 'asset', indexrelid::regclass::text, pg_get_indexdef(indexrelid), indexrelid::text \
-         FROM pg_index WHERE indrelid = 'asset'::regclass AND NOT indisunique ORDER BY 1, 2"
+         UNION ALL SELECT indrelid::regclass::text, indexrelid::regclass::text, pg_get_indexdef(indexrelid), \
+         indexrelid::text FROM pg_index WHERE indrelid IN ('asset'::regclass, 'asset_relation'::regclass) \
+         AND NOT indisunique ORDER BY 1, 2"
     } else {
         "SELECT m.name AS t, CAST(k.id AS TEXT) AS name, k.\"from\" || ' -> ' || k.\"table\" AS def, '' AS oid \
          FROM sqlite_master m, pragma_foreign_key_list(m.name) k \
          WHERE m.name IN ('asset', 'asset_relation', 'asset_event') \
-         UNION ALL SELECT 'asset', name, sql, '' FROM sqlite_master \
-         WHERE type = 'index' AND tbl_name = 'asset' AND sql IS NOT NULL ORDER BY 1, 2"
+         UNION ALL SELECT tbl_name, name, sql, '' FROM sqlite_master \
+         WHERE type = 'index' AND tbl_name IN ('asset', 'asset_relation') AND sql IS NOT NULL ORDER BY 1, 2"
     };
     let rows = sqlx::query(sql).fetch_all(db.pool()).await.expect("foreign keys and indexes");
     let keys = rows.iter().map(|r| (r.get("t"), r.get("name"), r.get("def"))).collect();
