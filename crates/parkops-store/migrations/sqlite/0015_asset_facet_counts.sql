@@ -17,7 +17,7 @@ CREATE TABLE asset_facet_count (
     maintainer_org_id TEXT NOT NULL,
     family TEXT NOT NULL,
     holds_sensitive_data INTEGER NOT NULL,
-    n INTEGER NOT NULL CHECK (n >= 0),
+    n INTEGER NOT NULL,
     CONSTRAINT asset_facet_count_pkey
         PRIMARY KEY (park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data)
 ) WITHOUT ROWID;
@@ -27,14 +27,26 @@ CREATE TABLE asset_facet_count (
 -- (`FACET_RECOUNT`).
 CREATE TABLE asset_facet_count_deferred (deferred INTEGER NOT NULL);
 
-CREATE TRIGGER asset_facet_count_on_insert AFTER INSERT ON asset
-WHEN NOT EXISTS (SELECT 1 FROM asset_facet_count_deferred)
+-- Moves one combination's count by `d`: every trigger below inserts its rows here (SQLite's
+-- triggers cannot share a statement otherwise). No `CHECK (n >= 0)`: the upsert proposes the
+-- difference, which may be negative, and a CHECK would be tested on the proposal (as on PostgreSQL).
+CREATE VIEW asset_facet_move AS
+    SELECT park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data, 0 AS d
+    FROM asset WHERE 0;
+CREATE TRIGGER asset_facet_move_count INSTEAD OF INSERT ON asset_facet_move
 BEGIN
     INSERT INTO asset_facet_count
         (park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data, n)
     VALUES (NEW.park_id, NEW.class, NEW.state, coalesce(NEW.zone_id, ''), coalesce(NEW.enterprise_org_id, ''),
-        coalesce(NEW.maintainer_org_id, ''), NEW.family, NEW.holds_sensitive_data, 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
+        coalesce(NEW.maintainer_org_id, ''), NEW.family, NEW.holds_sensitive_data, NEW.d)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER asset_facet_count_on_insert AFTER INSERT ON asset
+WHEN NOT EXISTS (SELECT 1 FROM asset_facet_count_deferred)
+BEGIN
+    INSERT INTO asset_facet_move VALUES (NEW.park_id, NEW.class, NEW.state, NEW.zone_id, NEW.enterprise_org_id,
+        NEW.maintainer_org_id, NEW.family, NEW.holds_sensitive_data, 1);
 END;
 
 CREATE TRIGGER asset_facet_count_on_update
@@ -42,26 +54,17 @@ AFTER UPDATE OF park_id, class, state, zone_id, enterprise_org_id, maintainer_or
 ON asset
 WHEN NOT EXISTS (SELECT 1 FROM asset_facet_count_deferred)
 BEGIN
-    UPDATE asset_facet_count SET n = n - 1
-    WHERE park_id = OLD.park_id AND class = OLD.class AND state = OLD.state AND zone_id = coalesce(OLD.zone_id, '')
-        AND enterprise_org_id = coalesce(OLD.enterprise_org_id, '')
-        AND maintainer_org_id = coalesce(OLD.maintainer_org_id, '') AND family = OLD.family
-        AND holds_sensitive_data = OLD.holds_sensitive_data;
-    INSERT INTO asset_facet_count
-        (park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data, n)
-    VALUES (NEW.park_id, NEW.class, NEW.state, coalesce(NEW.zone_id, ''), coalesce(NEW.enterprise_org_id, ''),
-        coalesce(NEW.maintainer_org_id, ''), NEW.family, NEW.holds_sensitive_data, 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO asset_facet_move VALUES (OLD.park_id, OLD.class, OLD.state, OLD.zone_id, OLD.enterprise_org_id,
+        OLD.maintainer_org_id, OLD.family, OLD.holds_sensitive_data, -1);
+    INSERT INTO asset_facet_move VALUES (NEW.park_id, NEW.class, NEW.state, NEW.zone_id, NEW.enterprise_org_id,
+        NEW.maintainer_org_id, NEW.family, NEW.holds_sensitive_data, 1);
 END;
 
 CREATE TRIGGER asset_facet_count_on_delete AFTER DELETE ON asset
 WHEN NOT EXISTS (SELECT 1 FROM asset_facet_count_deferred)
 BEGIN
-    UPDATE asset_facet_count SET n = n - 1
-    WHERE park_id = OLD.park_id AND class = OLD.class AND state = OLD.state AND zone_id = coalesce(OLD.zone_id, '')
-        AND enterprise_org_id = coalesce(OLD.enterprise_org_id, '')
-        AND maintainer_org_id = coalesce(OLD.maintainer_org_id, '') AND family = OLD.family
-        AND holds_sensitive_data = OLD.holds_sensitive_data;
+    INSERT INTO asset_facet_move VALUES (OLD.park_id, OLD.class, OLD.state, OLD.zone_id, OLD.enterprise_org_id,
+        OLD.maintainer_org_id, OLD.family, OLD.holds_sensitive_data, -1);
 END;
 
 INSERT INTO asset_facet_count
