@@ -602,8 +602,9 @@ fn counted_by_combination(f: &AssetFilter) -> bool {
     site.is_none() && criticality.is_none() && search(f).is_none()
 }
 
-/// The facet combination each facet key stands for, as learnt from the grouped covering index
-/// (PostgreSQL, migration 0011) or the dictionary of combinations (SQLite, migration 0012);
+/// The facet combination each facet key stands for, as learnt by grouping the park's CIs by the
+/// facet columns and the key (PostgreSQL, migration 0011) or from the dictionary of combinations
+/// (SQLite, migration 0012);
 /// `None` for a key two combinations were seen to share. A key is a function of its combination
 /// (a hash, or a number never reused), so a name once learnt stays true; only a collision (two
 /// combinations of a 64-bit hash) could make it wrong, and each learning checks for one.
