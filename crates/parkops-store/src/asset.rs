@@ -440,13 +440,50 @@ impl Db {
     /// named from what the store has learnt of the keys; keys it has not seen yet are learnt
     /// first. Should two combinations share a key, the columns are grouped instead.
     async fn keyed_facets(&self, f: &AssetFilter) -> Result<AssetFacets, StoreError> {
+        let counts = self.key_counts(f).await?;
+        self.name_keys(f, &counts).await
+    }
+
+    /// The CIs matching `f` counted per facet key.
+    async fn key_counts(&self, f: &AssetFilter) -> Result<Vec<(i64, i64)>, StoreError> {
         let mut sql = Sql::new("SELECT facet_key, COUNT(*) AS n FROM asset");
         sql.planned_each_time();
         filter_where(&mut sql, f, false);
         sql.push(" GROUP BY facet_key");
-        let rows = self.all(sql).await?;
-        let counts = rows.iter().map(|r| Ok((int(r, "facet_key")?, int(r, "n")?))).collect::<Result<Vec<_>, _>>()?;
-        if let Some(facets) = self.facet_keys.name(&counts)? {
+        self.all(sql).await?.iter().map(|r| Ok((int(r, "facet_key")?, int(r, "n")?))).collect()
+    }
+
+    /// SQLite, a text search with no other filter: the facets per facet key as
+    /// [`Db::keyed_facets`] counts them and, when at most [`SPARSE_MATCHES`] CIs match, their
+    /// ids — read after the counts from the entries of the keys that have matches only
+    /// (`asset_by_facet_key` is ordered by the key), where reading the ids and the counts side by
+    /// side read the narrow index whole twice for a text that few CIs match.
+    async fn keyed_facets_and_ids(&self, f: &AssetFilter) -> Result<(AssetFacets, Option<Vec<String>>), StoreError> {
+        let counts = self.key_counts(f).await?;
+        let total: i64 = counts.iter().map(|(_, n)| n).sum();
+        let ids = if counts.is_empty() {
+            Some(Vec::new())
+        } else if usize::try_from(total).is_ok_and(|t| t <= SPARSE_MATCHES) {
+            let mut probe = Sql::new("SELECT id FROM asset");
+            probe.planned_each_time();
+            filter_where(&mut probe, f, false);
+            probe.push(" AND facet_key IN (");
+            for (i, (key, _)) in counts.iter().enumerate() {
+                probe.push(if i == 0 { "" } else { ", " }).bind(*key);
+            }
+            probe.push(")");
+            Some(self.all(probe).await?.iter().map(|r| text(r, "id")).collect::<Result<Vec<_>, _>>()?)
+        } else {
+            None
+        };
+        Ok((self.name_keys(f, &counts).await?, ids))
+    }
+
+    /// The facets of counts per facet key, named from what the store has learnt of the keys;
+    /// keys it has not seen yet are learnt first. Should two combinations share a key, the
+    /// columns of `f`'s CIs are grouped instead.
+    async fn name_keys(&self, f: &AssetFilter, counts: &[(i64, i64)]) -> Result<AssetFacets, StoreError> {
+        if let Some(facets) = self.facet_keys.name(counts)? {
             return Ok(facets);
         }
         let learn = match self.backend() {
@@ -465,7 +502,7 @@ impl Db {
         let named =
             named.iter().map(|r| Ok((int(r, "facet_key")?, FacetCombo::of(r)?))).collect::<Result<Vec<_>, _>>()?;
         self.facet_keys.learn(named);
-        match self.facet_keys.name(&counts)? {
+        match self.facet_keys.name(counts)? {
             Some(facets) => Ok(facets),
             None => self.grouped_facets(f).await,
         }
@@ -737,10 +774,16 @@ impl AssetReads for Db {
         // A text search may have to read an index whole (always on SQLite; on PostgreSQL for
         // fewer than three characters or a common text, else its trigram index finds the few
         // CIs): the ids of the few CIs it may match and the facets are read side by side, on
-        // two connections; when many match, a page in the list's order ends early.
-        let (ids, facets) = tokio::join!(self.search_ids(filter), self.facet_groups(filter));
-        let facets = facets?;
-        let items = match ids? {
+        // two connections — on SQLite, for a text alone, in the same pass; when many match, a
+        // page in the list's order ends early.
+        let (ids, facets) = if self.backend() == Backend::Sqlite && park_and_text_only(filter) {
+            let (facets, ids) = self.keyed_facets_and_ids(filter).await?;
+            (ids, facets)
+        } else {
+            let (ids, facets) = tokio::join!(self.search_ids(filter), self.facet_groups(filter));
+            (ids?, facets?)
+        };
+        let items = match ids {
             Some(ids) => self.rows_by_ids(ids, filter.sort, page).await?,
             None => self.text_page(filter, page).await?,
         };
