@@ -774,8 +774,9 @@ impl AssetReads for Db {
         // A text search may have to read an index whole (always on SQLite; on PostgreSQL for
         // fewer than three characters or a common text, else its trigram index finds the few
         // CIs): the ids of the few CIs it may match and the facets are read side by side, on
-        // two connections — on SQLite, for a text alone, in the same pass; when many match, a
-        // page in the list's order ends early.
+        // two connections — on SQLite, for a text alone, the counts first and then the ids from
+        // the keys with matches only ([`Db::keyed_facets_and_ids`]); when many match, a page in
+        // the list's order ends early.
         let (ids, facets) = if self.backend() == Backend::Sqlite && park_and_text_only(filter) {
             let (facets, ids) = self.keyed_facets_and_ids(filter).await?;
             (ids, facets)
