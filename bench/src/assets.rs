@@ -732,59 +732,47 @@ async fn breakdown(args: &AssetsArgs, engine: &str, park: &Park) -> anyhow::Resu
     // migration 0011; SQLite: numbered, migration 0012) and names the keys from memory.
     let counted = |w: &str| format!("FROM asset_facet_count{w} AND n > 0");
     let all = FACETS.join(", ");
-    let mut statements: Vec<(String, Vec<String>)> = Vec::new();
-    statements.push((
-        "count: the store's statement (text: COUNT(*))".into(),
-        filters
-            .iter()
-            .map(|(label, w, _)| {
+    // One statement per filter, from its label and `WHERE`.
+    let each = |sql: &dyn Fn(&str, &str) -> String| filters.iter().map(|(label, w, _)| sql(label, w)).collect();
+    let mut statements: Vec<(String, Vec<String>)> = vec![
+        (
+            "count: the store's statement (text: COUNT(*))".into(),
+            each(&|label, w| {
                 if label.starts_with("q=") {
                     format!("SELECT COUNT(*) AS n FROM asset{w}")
                 } else {
                     format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n {}", counted(w))
                 }
-            })
-            .collect(),
-    ));
-    statements.push((
-        "first page (20 by code)".into(),
-        filters
-            .iter()
-            .map(|(_, w, _)| format!("SELECT {ASSET_COLUMNS} FROM asset{w} ORDER BY code LIMIT 20 OFFSET 0"))
-            .collect(),
-    ));
-    statements.push((
-        "(with text: the search probe, the ids of at most 1,001)".into(),
-        filters.iter().map(|(_, w, _)| format!("SELECT id FROM asset{w} LIMIT 1001")).collect(),
-    ));
-    statements.push((
-        "facets: the store's statement (text: by facet key)".into(),
-        filters
-            .iter()
-            .map(|(label, w, _)| {
+            }),
+        ),
+        (
+            "first page (20 by code)".into(),
+            each(&|_, w| format!("SELECT {ASSET_COLUMNS} FROM asset{w} ORDER BY code LIMIT 20 OFFSET 0")),
+        ),
+        (
+            "(with text: the search probe, the ids of at most 1,001)".into(),
+            each(&|_, w| format!("SELECT id FROM asset{w} LIMIT 1001")),
+        ),
+        (
+            "facets: the store's statement (text: by facet key)".into(),
+            each(&|label, w| {
                 if label.starts_with("q=") {
                     format!("SELECT facet_key, COUNT(*) AS n FROM asset{w} GROUP BY facet_key")
                 } else {
                     format!("SELECT {all}, n {}", counted(w))
                 }
-            })
-            .collect(),
-    ));
-    statements.push((
-        "(before: COUNT(*) of the CIs)".into(),
-        filters.iter().map(|(_, w, _)| format!("SELECT COUNT(*) AS n FROM asset{w}")).collect(),
-    ));
-    statements.push((
-        "(before: the CIs grouped by the facet columns)".into(),
-        filters.iter().map(|(_, w, _)| format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")).collect(),
-    ));
+            }),
+        ),
+        ("(before: COUNT(*) of the CIs)".into(), each(&|_, w| format!("SELECT COUNT(*) AS n FROM asset{w}"))),
+        (
+            "(before: the CIs grouped by the facet columns)".into(),
+            each(&|_, w| format!("SELECT {all}, COUNT(*) AS n FROM asset{w} GROUP BY {all}")),
+        ),
+    ];
     for f in FACETS {
         statements.push((
             format!("(before: facet {f} alone)"),
-            filters
-                .iter()
-                .map(|(_, w, _)| format!("SELECT {f} AS k, COUNT(*) AS n FROM asset{w} GROUP BY {f} ORDER BY {f}"))
-                .collect(),
+            each(&|_, w| format!("SELECT {f} AS k, COUNT(*) AS n FROM asset{w} GROUP BY {f} ORDER BY {f}")),
         ));
     }
     let mut totals = [Duration::ZERO; 3];

@@ -291,8 +291,8 @@ fn asset_where(sql: &mut Sql, f: &AssetFilter) {
     filter_where(sql, f, false);
 }
 
-/// Whether the filter names nothing but the park and maybe a text (the list as it opens, or a
-/// plain search).
+/// Whether the filter names nothing but the park and maybe a text (a plain search: without a
+/// text such a filter's facets are read from the counts per combination first).
 fn park_and_text_only(f: &AssetFilter) -> bool {
     *f == AssetFilter { park_id: f.park_id, text: f.text.clone(), sort: f.sort, ..AssetFilter::default() }
 }

@@ -267,7 +267,8 @@ impl DbTx {
         self.before_commit.extend(texts);
     }
 
-    /// Whether statements wait for the commit (a bulk write set keys and indexes aside).
+    /// Whether statements wait for the commit (a bulk write set keys, indexes or the facet
+    /// counts aside).
     pub(crate) fn has_deferred_checks(&self) -> bool {
         !self.before_commit.is_empty()
     }
