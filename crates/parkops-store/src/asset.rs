@@ -946,17 +946,20 @@ const REGISTER_INDEXES: &str = "SELECT format('DROP INDEX %s', indexrelid::regcl
     FROM pg_index WHERE indrelid IN ('asset'::regclass, 'asset_relation'::regclass) AND NOT indisunique \
     ORDER BY indexrelid::regclass::text";
 
-/// Sets the facet counts' triggers aside for the rest of the transaction (migration 0015): the
-/// row is deleted again by [`FACET_RECOUNT`] before the commit, so no other transaction sees it.
+/// SQLite: sets the facet counts' triggers aside for the rest of the transaction (migration
+/// 0015): the row is deleted again by [`FACET_COUNTS_RESUMED`] before the commit, so no other
+/// transaction sees it.
 const FACET_COUNTS_DEFERRED: &str = "INSERT INTO asset_facet_count_deferred (deferred) VALUES (1)";
 
-/// Run before the commit of a bulk write that set the facet counts aside: the triggers back, and
-/// every park's counts per combination counted afresh from `asset` (about 0.1 s at 104,314 CIs,
-/// against 0.4–0.9 s of keeping them statement by statement through the import). Grouped by the
-/// columns themselves, which SQLite reads in the order of its covering index `asset_facets`: no
-/// zone or organisation id is '', so the groups are the combinations.
-const FACET_RECOUNT: [&str; 3] = [
-    "DELETE FROM asset_facet_count_deferred",
+/// SQLite: the facet counts' triggers back, before [`FACET_RECOUNT`].
+const FACET_COUNTS_RESUMED: &str = "DELETE FROM asset_facet_count_deferred";
+
+/// Run before the commit of a bulk write that set the facet counts aside: every park's counts
+/// per combination counted afresh from `asset` (about 0.1 s at 104,314 CIs, against 0.4–0.9 s of
+/// keeping them statement by statement through the import). Grouped by the columns themselves,
+/// which SQLite reads in the order of its covering index `asset_facets`: no zone or organisation
+/// id is '', so the groups are the combinations.
+const FACET_RECOUNT: [&str; 2] = [
     "DELETE FROM asset_facet_count",
     "INSERT INTO asset_facet_count \
      (park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data, n) \
@@ -964,6 +967,29 @@ const FACET_RECOUNT: [&str; 3] = [
      coalesce(maintainer_org_id, ''), family, holds_sensitive_data, COUNT(*) FROM asset \
      GROUP BY park_id, class, state, zone_id, enterprise_org_id, maintainer_org_id, family, holds_sensitive_data",
 ];
+
+/// PostgreSQL: the statement triggers of `asset` a bulk write disables until just before its
+/// commit (ADR 0020) — the facet counts' (migration 0015) and the party checks' (migration 0014),
+/// whose work the commit then does once for the whole register ([`FACET_RECOUNT`],
+/// [`PARTIES_CHECKED`]). With none of them enabled PostgreSQL keeps no transition tables either.
+/// `TRUNCATE`'s trigger stays: an import does not truncate.
+const STATEMENT_TRIGGERS: [&str; 5] = [
+    "asset_facet_count_on_insert",
+    "asset_facet_count_on_update",
+    "asset_facet_count_on_delete",
+    "asset_parties_on_insert",
+    "asset_parties_on_update",
+];
+
+/// PostgreSQL: every CI's enterprise, maintainer and owner checked (and held) as the disabled
+/// triggers would have checked each statement's (migration 0016).
+const PARTIES_CHECKED: &str = "SELECT parkops_asset_parties_exist_in_register()";
+
+/// `ALTER TABLE asset` with `action` (`DISABLE` or `ENABLE`) for each of [`STATEMENT_TRIGGERS`].
+fn statement_triggers(action: &str) -> String {
+    let each: Vec<String> = STATEMENT_TRIGGERS.iter().map(|t| format!("{action} TRIGGER {t}")).collect();
+    format!("ALTER TABLE asset {}", each.join(", "))
+}
 
 /// A bulk write defers the register's upkeep when it writes at least this share (one in …) of
 /// the CIs the table already holds: at the commit the keys are checked and the indexes built
@@ -1008,17 +1034,18 @@ impl DbTx {
         Ok(keys)
     }
 
-    /// Sets the facet counts' triggers aside until the commit, which counts them afresh
+    /// SQLite: sets the facet counts' triggers aside until the commit, which counts them afresh
     /// ([`FACET_COUNTS_DEFERRED`], [`FACET_RECOUNT`]).
     async fn defer_facet_counts(&mut self) -> Result<(), StoreError> {
         self.exec(Sql::new(FACET_COUNTS_DEFERRED)).await?;
-        self.before_commit(FACET_RECOUNT.map(String::from));
+        self.before_commit(std::iter::once(FACET_COUNTS_RESUMED).chain(FACET_RECOUNT).map(String::from));
         Ok(())
     }
 
     /// Takes the register's tables and `park` for this transaction (waiting at most a second for
-    /// readers to finish) and drops [`REGISTER_INDEXES`] and [`REGISTER_REFERENCES`]; returns the
-    /// statements that build and add them back.
+    /// readers to finish), drops [`REGISTER_INDEXES`] and [`REGISTER_REFERENCES`] and disables
+    /// [`STATEMENT_TRIGGERS`]; returns the statements that build and add them back, enable the
+    /// triggers and do their work over the whole register.
     async fn set_register_upkeep_aside(&mut self) -> Result<Vec<String>, StoreError> {
         self.exec(Sql::new("SET LOCAL lock_timeout = '1s'")).await?;
         self.exec(Sql::new(
@@ -1037,6 +1064,10 @@ impl DbTx {
                 restore.push(text(&row, "restore")?);
             }
         }
+        self.exec_catalog_text(statement_triggers("DISABLE")).await?;
+        restore.push(statement_triggers("ENABLE"));
+        restore.push(PARTIES_CHECKED.to_owned());
+        restore.extend(FACET_RECOUNT.map(String::from));
         Ok(restore)
     }
 }
@@ -1189,7 +1220,6 @@ impl AssetWrites for DbTx {
             Ok(restore) => {
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 self.before_commit(restore);
-                self.defer_facet_counts().await?;
                 Ok(true)
             }
             Err(e) => {
