@@ -137,12 +137,20 @@ pub(crate) const SQLITE_BULK_PARAMS_PER_STATEMENT: usize = 2_112;
 /// about 1 MB of CIs. Measured on the import of 100,000 CIs (docs/benchmarks.md figure 7).
 pub(crate) const POSTGRES_BULK_ROWS: usize = 1_000;
 
-/// Many rows as one PostgreSQL array literal per column (`{"a","b",NULL}`), each bound as a
-/// single text parameter and expanded by `unnest($1::text[], $2::bigint[], …) AS r(column, …)`
-/// into rows ([`ColumnArrays::unnest`]). PostgreSQL parses arrays faster than JSON: the 104,314
-/// CIs of figure 7 parse in 0.50 s as arrays against 0.72 s as a `json_populate_recordset`
-/// document, which had itself replaced multi-row `VALUES` of 2,400 parameters (9.2–9.9 s against
-/// 9.9–10.7 s for the import).
+/// Many rows as one bound text per column, expanded into rows by
+/// `unnest(string_to_array($1, chr(30), chr(21)), $2::bigint[], …) AS r(column, …)`
+/// ([`ColumnArrays::unnest`]).
+///
+/// A text column's values are joined by U+001E ([`SEPARATOR`]) with `NULL` written as U+0015
+/// ([`NULL_MARK`]), which PostgreSQL splits without looking at each character twice; a column
+/// with a value that holds the separator or is the mark itself — or a single empty value, which
+/// `string_to_array` would read as no value — goes instead as an array literal
+/// (`{"a","b",NULL}`, quotes and backslashes escaped) cast to `text[]`. Integer columns go as
+/// literals cast to `bigint[]`. Splitting the 100,000 CIs of docs/benchmarks.md figure 7 costs
+/// PostgreSQL less than parsing them as literals (their attributes, a JSON document each, carry
+/// dozens of quotes), and arrays less than JSON: 0.50 s as arrays against 0.72 s as a
+/// `json_populate_recordset` document, which had itself replaced multi-row `VALUES` of 2,400
+/// parameters.
 ///
 /// Columns are named as each value is added; every row must give every column, which
 /// [`ColumnArrays::unnest`] checks, since `unnest` would pad a short array with `NULL`s.
@@ -152,11 +160,86 @@ pub(crate) struct ColumnArrays {
     unknown: Option<&'static str>,
 }
 
+/// Joins the values of a text column ([`ColumnArrays`]): U+001E, the record separator.
+const SEPARATOR: char = '\u{1e}';
+/// Stands for `NULL` among a text column's joined values: U+0015.
+const NULL_MARK: &str = "\u{15}";
+/// The rest of `string_to_array(`: [`SEPARATOR`] and [`NULL_MARK`] as PostgreSQL writes them.
+const SPLIT_BY: &str = ", chr(30), chr(21))";
+
 struct Column {
     name: &'static str,
-    literal: String,
+    /// The values so far: joined by [`SEPARATOR`], or the inside of an array literal.
+    text: String,
     values: usize,
     int: bool,
+    /// Whether `text` is an array literal's inside rather than joined values.
+    literal: bool,
+}
+
+impl Column {
+    /// Appends one value (`None` for `NULL`), turning the column into a literal first when the
+    /// value cannot be joined.
+    fn push(&mut self, value: Option<&str>) {
+        if !self.literal && value.is_some_and(|v| v.contains(SEPARATOR) || v == NULL_MARK) {
+            self.make_literal();
+        }
+        if self.values > 0 {
+            self.text.push(if self.literal { ',' } else { SEPARATOR });
+        }
+        self.values += 1;
+        match (self.literal, value) {
+            (false, v) => self.text.push_str(v.unwrap_or(NULL_MARK)),
+            (true, None) => self.text.push_str("NULL"),
+            (true, Some(v)) => quote(&mut self.text, v),
+        }
+    }
+
+    /// Rewrites the values joined so far as the inside of an array literal.
+    fn make_literal(&mut self) {
+        let joined = std::mem::take(&mut self.text);
+        self.literal = true;
+        if self.values == 0 {
+            return;
+        }
+        for (i, v) in joined.split(SEPARATOR).enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            if v == NULL_MARK {
+                self.text.push_str("NULL");
+            } else {
+                quote(&mut self.text, v);
+            }
+        }
+    }
+}
+
+/// `value` as a quoted element of an array literal: quotes and backslashes escaped, everything
+/// between them copied as it is.
+fn quote(out: &mut String, value: &str) {
+    out.reserve(value.len() + 2);
+    out.push('"');
+    let mut rest = value;
+    while let Some(i) = rest.find(['"', '\\']) {
+        out.push_str(&rest[..i]);
+        out.push('\\');
+        out.push_str(&rest[i..=i]);
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+/// How [`ColumnArrays::unnest`] binds one finished column.
+#[derive(Debug, PartialEq, Eq)]
+enum Finished {
+    /// Values joined for `string_to_array`.
+    Joined(String),
+    /// An array literal of text.
+    Text(String),
+    /// An array literal of integers.
+    Int(String),
 }
 
 impl ColumnArrays {
@@ -164,7 +247,7 @@ impl ColumnArrays {
     pub(crate) fn new(columns: &'static str) -> Self {
         let columns = columns
             .split(',')
-            .map(|c| Column { name: c.trim(), literal: String::from("{"), values: 0, int: false })
+            .map(|c| Column { name: c.trim(), text: String::new(), values: 0, int: false, literal: false })
             .collect();
         Self { columns, rows: 0, unknown: None }
     }
@@ -176,60 +259,46 @@ impl ColumnArrays {
     }
 
     fn column(&mut self, name: &'static str) -> Option<&mut Column> {
-        let Some(c) = self.columns.iter_mut().find(|c| c.name == name) else {
+        let found = self.columns.iter_mut().find(|c| c.name == name);
+        if found.is_none() {
             self.unknown = Some(name);
-            return None;
-        };
-        if c.values > 0 {
-            c.literal.push(',');
         }
-        c.values += 1;
-        Some(c)
+        found
     }
 
     /// A text column.
     pub(crate) fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
         if let Some(c) = self.column(name) {
-            c.literal.reserve(value.len() + 2);
-            c.literal.push('"');
-            // Quotes and backslashes are escaped; everything between them is copied as it is.
-            let mut rest = value;
-            while let Some(i) = rest.find(['"', '\\']) {
-                c.literal.push_str(&rest[..i]);
-                c.literal.push('\\');
-                c.literal.push_str(&rest[i..=i]);
-                rest = &rest[i + 1..];
-            }
-            c.literal.push_str(rest);
-            c.literal.push('"');
+            c.push(Some(value));
         }
         self
     }
 
     /// A text column that may be `NULL`.
     pub(crate) fn opt(&mut self, name: &'static str, value: Option<String>) -> &mut Self {
-        match value {
-            Some(v) => self.text(name, &v),
-            None => {
-                if let Some(c) = self.column(name) {
-                    c.literal.push_str("NULL");
-                }
-                self
-            }
+        if let Some(c) = self.column(name) {
+            c.push(value.as_deref());
         }
+        self
     }
 
     /// An integer column.
     pub(crate) fn int(&mut self, name: &'static str, value: i64) -> &mut Self {
         if let Some(c) = self.column(name) {
+            // Integers go as a literal: nothing in them needs escaping.
             c.int = true;
-            c.literal.push_str(&value.to_string());
+            c.literal = true;
+            if c.values > 0 {
+                c.text.push(',');
+            }
+            c.values += 1;
+            c.text.push_str(&value.to_string());
         }
         self
     }
 
-    /// The columns' names and finished literals, and whether each holds integers.
-    fn finish(self) -> Result<Vec<(&'static str, String, bool)>, StoreError> {
+    /// The columns' names and finished texts.
+    fn finish(self) -> Result<Vec<(&'static str, Finished)>, StoreError> {
         let refuse = |m: String| crate::unavailable(std::io::Error::other(m));
         if let Some(name) = self.unknown {
             return Err(refuse(format!("bulk insert: no column {name}")));
@@ -241,27 +310,42 @@ impl ColumnArrays {
             .columns
             .into_iter()
             .map(|mut c| {
-                c.literal.push('}');
-                (c.name, c.literal, c.int)
+                // `string_to_array('', …)` is an empty array, not one empty value.
+                if !c.literal && c.values == 1 && c.text.is_empty() {
+                    c.make_literal();
+                }
+                let finished = match (c.literal, c.int) {
+                    (false, _) => Finished::Joined(c.text),
+                    (true, int) => {
+                        let literal = format!("{{{}}}", c.text);
+                        if int { Finished::Int(literal) } else { Finished::Text(literal) }
+                    }
+                };
+                (c.name, finished)
             })
             .collect())
     }
 
-    /// Appends `unnest($n::text[], $m::bigint[], …) AS r(column, …)` to `sql`, binding the
-    /// arrays. A column named by no value, or missing from a row, is a bug of the caller.
+    /// Appends `unnest(string_to_array($n, chr(30), chr(21)), $m::bigint[], …) AS r(column, …)`
+    /// to `sql`, binding one text per column. A column named by no value, or missing from a row,
+    /// is a bug of the caller.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] naming the column, when one was unknown or is short of rows
     /// (nothing is appended).
     pub(crate) fn unnest(self, sql: &mut Sql) -> Result<(), StoreError> {
         let columns = self.finish()?;
-        let names: Vec<&'static str> = columns.iter().map(|(name, _, _)| *name).collect();
+        let names: Vec<&'static str> = columns.iter().map(|(name, _)| *name).collect();
         sql.push("unnest(");
-        for (i, (_, literal, int)) in columns.into_iter().enumerate() {
+        for (i, (_, finished)) in columns.into_iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind(literal).push(if int { "::bigint[]" } else { "::text[]" });
+            match finished {
+                Finished::Joined(text) => sql.push("string_to_array(").bind(text).push(SPLIT_BY),
+                Finished::Text(literal) => sql.bind(literal).push("::text[]"),
+                Finished::Int(literal) => sql.bind(literal).push("::bigint[]"),
+            };
         }
         sql.push(") AS r(");
         for (i, name) in names.into_iter().enumerate() {
@@ -299,24 +383,39 @@ mod tests {
     }
 
     #[test]
-    fn column_arrays_quote_every_value_and_refuse_a_short_column() {
-        let mut rows = ColumnArrays::new("code, zone_id, seq");
-        rows.row().text("code", "JB-\"1\"").opt("zone_id", None).int("seq", 1);
+    fn column_arrays_join_text_quote_what_cannot_be_joined_and_refuse_a_short_column() {
+        let mut rows = ColumnArrays::new("code, zone_id, seq, note, attributes");
+        rows.row().text("code", "JB-\"1\"").opt("zone_id", None).int("seq", 1).text("note", "a");
+        rows.text("attributes", "");
         rows.row().text("code", "探测器\\,{NULL}").opt("zone_id", Some("z".into())).int("seq", -2);
-        let finished: Vec<(&str, String, bool)> = rows.finish().expect("complete rows");
+        // A value holding the separator, then one that is the null mark: both turn the column
+        // into a literal, the values before them included.
+        rows.text("note", "b\u{1e}c").text("attributes", "\u{15}");
+        rows.row().text("code", "").opt("zone_id", None).int("seq", 3).opt("note", None).text("attributes", "");
+        let finished = rows.finish().expect("complete rows");
         assert_eq!(
             finished,
             vec![
-                ("code", r#"{"JB-\"1\"","探测器\\,{NULL}"}"#.to_owned(), false),
-                ("zone_id", r#"{NULL,"z"}"#.to_owned(), false),
-                ("seq", "{1,-2}".to_owned(), true),
+                ("code", Finished::Joined("JB-\"1\"\u{1e}探测器\\,{NULL}\u{1e}".to_owned())),
+                ("zone_id", Finished::Joined("\u{15}\u{1e}z\u{1e}\u{15}".to_owned())),
+                ("seq", Finished::Int("{1,-2,3}".to_owned())),
+                ("note", Finished::Text("{\"a\",\"b\u{1e}c\",NULL}".to_owned())),
+                ("attributes", Finished::Text("{\"\",\"\u{15}\",\"\"}".to_owned())),
             ]
         );
-        let mut rows = ColumnArrays::new("code, seq");
-        rows.row().text("code", "a").int("seq", 1);
+        // One empty value: `string_to_array('')` would give no value at all.
+        let mut one = ColumnArrays::new("code, seq");
+        one.row().text("code", "").int("seq", 1);
+        assert_eq!(one.finish().expect("one row")[0], ("code", Finished::Text("{\"\"}".to_owned())));
+        let mut rows = ColumnArrays::new("code, note, seq");
+        rows.row().text("code", "a").text("note", "\u{15}").int("seq", 1);
         let mut sql = Sql::new("SELECT * FROM ");
         rows.unnest(&mut sql).expect("complete rows");
-        assert_eq!(sql.text(), "SELECT * FROM unnest($1::text[], $2::bigint[]) AS r(code, seq)");
+        assert_eq!(
+            sql.text(),
+            "SELECT * FROM unnest(string_to_array($1, chr(30), chr(21)), $2::text[], $3::bigint[]) AS r(code, note, seq)"
+        );
+        assert_eq!((u32::from(SEPARATOR), NULL_MARK.chars().map(u32::from).collect::<Vec<_>>()), (30, vec![21]));
 
         let mut short = ColumnArrays::new("code, seq");
         short.row().text("code", "a").int("seq", 1);
