@@ -765,12 +765,10 @@ fn build(
                 }
             }
         }
-        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        let def_of = |header: &str| schema.iter().find(|d| d.code == header || d.label == header);
         for (header, value) in &row.others {
-            let def = schema.iter().find(|d| d.code == *header || d.label == *header);
-            match def {
+            match def_of(header) {
                 Some(d) => {
-                    headers.insert(d.code.clone(), header.clone());
                     if value.is_empty() {
                         attributes.remove(&d.code);
                     } else {
@@ -788,10 +786,16 @@ fn build(
             }
         }
         match asset::validate_attributes(&schema, &attributes) {
-            Ok(typed) => attributes = typed.to_text(),
+            Ok(typed) => attributes = typed.into_text(),
             Err(errors) => {
                 for e in errors {
-                    let header = headers.get(&e.attribute).cloned().unwrap_or_else(|| e.attribute.clone());
+                    // Named as the sheet's header for it (the last, as the value taken was).
+                    let header = row
+                        .others
+                        .iter()
+                        .rev()
+                        .find(|(h, _)| def_of(h).is_some_and(|d| d.code == e.attribute))
+                        .map_or_else(|| e.attribute.clone(), |(h, _)| h.clone());
                     problems.push(attribute_problem(e, &header, &schema));
                 }
             }
@@ -1907,6 +1911,35 @@ mod tests {
         assert_eq!(row.get(Column::Name), Some("网关"));
         assert_eq!(row.header(Column::Name), "名称");
         assert_eq!(row.header(Column::Code), "code");
+    }
+
+    #[test]
+    fn an_attributes_problem_is_named_by_the_sheets_header_for_it() {
+        let lk = Lookup {
+            park: ParkId::from_uuid(uuid::Uuid::now_v7()),
+            classes: ClassRegistry::built_in(),
+            schemas: BTreeMap::new(),
+            locations: BTreeMap::new(),
+            location_codes: BTreeMap::new(),
+            orgs: BTreeMap::new(),
+            org_codes: HashMap::new(),
+            org_names: HashMap::new(),
+            users: BTreeMap::new(),
+            usernames: BTreeMap::new(),
+        };
+        let named = |gas_kind_header: &str| {
+            let cells: BTreeMap<String, String> =
+                [("code", "JB-GD-1"), ("name", "探测器"), ("class", "gas_detector"), (gas_kind_header, "无效")]
+                    .into_iter()
+                    .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                    .collect();
+            let row = RowInput::from_cells(&cells);
+            let problems = build(&lk, &row, None, "test", Timestamp::from_millis(0)).expect_err("a bad gas kind");
+            problems.into_iter().find(|p| p.key == "err-attribute-not-allowed").map(|p| p.name)
+        };
+        // As the sheet wrote it: the attribute's label, or its code.
+        assert_eq!(named("气体类别").as_deref(), Some("气体类别"));
+        assert_eq!(named("gas_kind").as_deref(), Some("gas_kind"));
     }
 
     #[test]
