@@ -784,8 +784,13 @@ async fn facet_counts_match_the_register(db: &Db, engine: Engine) -> i64 {
         coalesce(enterprise_org_id, '') AS enterprise_org_id, coalesce(maintainer_org_id, '') AS maintainer_org_id, \
         family, holds_sensitive_data, COUNT(*) AS n FROM asset GROUP BY park_id, class, state, coalesce(zone_id, ''), \
         coalesce(enterprise_org_id, ''), coalesce(maintainer_org_id, ''), family, holds_sensitive_data";
-    // SQLite's mark that sets the triggers aside (PostgreSQL disables them instead, migration 0016).
-    let deferred = if engine == Engine::Sqlite { "(SELECT COUNT(*) FROM asset_facet_count_deferred)" } else { "0" };
+    // What sets the triggers aside during a bulk write: SQLite's mark row, PostgreSQL's disabled
+    // triggers (migration 0016).
+    let deferred = if engine == Engine::Sqlite {
+        "(SELECT COUNT(*) FROM asset_facet_count_deferred)"
+    } else {
+        "(SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'asset'::regclass AND NOT tgisinternal AND tgenabled = 'D')"
+    };
     let sql = format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT * FROM ({counted}) a EXCEPT SELECT * FROM ({grouped}) b) x) AS extra, \
          (SELECT COUNT(*) FROM (SELECT * FROM ({grouped}) a EXCEPT SELECT * FROM ({counted}) b) y) AS missing, \
@@ -794,7 +799,7 @@ async fn facet_counts_match_the_register(db: &Db, engine: Engine) -> i64 {
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(db.pool()).await.expect("facet counts");
     let (extra, missing): (i64, i64) = (row.get("extra"), row.get("missing"));
     assert_eq!((extra, missing), (0, 0), "{engine:?}: counts per combination that grouping the CIs does not give");
-    // A bulk write's mark that sets the triggers aside never outlives its transaction.
+    // Whatever set the triggers aside never outlives its bulk write's transaction.
     assert_eq!(row.get::<i64, _>("deferred"), 0, "{engine:?}");
     row.get("cis")
 }
