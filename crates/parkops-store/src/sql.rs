@@ -184,15 +184,20 @@ impl Column {
         if !self.literal && value.is_some_and(|v| v.contains(SEPARATOR) || v == NULL_MARK) {
             self.make_literal();
         }
-        if self.values > 0 {
-            self.text.push(if self.literal { ',' } else { SEPARATOR });
-        }
-        self.values += 1;
+        self.next_value();
         match (self.literal, value) {
             (false, v) => self.text.push_str(v.unwrap_or(NULL_MARK)),
             (true, None) => self.text.push_str("NULL"),
             (true, Some(v)) => quote(&mut self.text, v),
         }
+    }
+
+    /// Counts one more value, after the separator of the column's form when it is not the first.
+    fn next_value(&mut self) {
+        if self.values > 0 {
+            self.text.push(if self.literal { ',' } else { SEPARATOR });
+        }
+        self.values += 1;
     }
 
     /// Rewrites the values joined so far as the inside of an array literal.
@@ -288,10 +293,7 @@ impl ColumnArrays {
             // Integers go as a literal: nothing in them needs escaping.
             c.int = true;
             c.literal = true;
-            if c.values > 0 {
-                c.text.push(',');
-            }
-            c.values += 1;
+            c.next_value();
             c.text.push_str(&value.to_string());
         }
         self
