@@ -406,6 +406,9 @@ mod tests {
         async fn relations_touching(&self, _: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
             Err(down())
         }
+        async fn relations_from(&self, _: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
+            Err(down())
+        }
         async fn locations(&self, _: ParkId) -> Result<Vec<LocationRecord>, StoreError> {
             Err(down())
         }

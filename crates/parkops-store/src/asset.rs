@@ -372,6 +372,34 @@ impl Db {
         Ok(out)
     }
 
+    /// The relations with one of `ids` in one of `ends` (`from_id`, `to_id`), each once.
+    async fn relations_where_in(
+        &self,
+        ends: &[&'static str],
+        ids: &[AssetId],
+    ) -> Result<Vec<RelationRecord>, StoreError> {
+        let ids: Vec<String> = ids.iter().collect::<BTreeSet<_>>().into_iter().map(ToString::to_string).collect();
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        // An import of a sheet whose CIs exist reads the relations of all of them: 100,000 ids took
+        // 478 statements and 2.6 s on PostgreSQL as lists of 400 (docs/benchmarks.md figure 7).
+        for chunk in ids.chunks(self.values_per_in()) {
+            for column in ends {
+                let mut sql = Sql::select(RELATION_COLUMNS, " FROM asset_relation WHERE ");
+                sql.push(column).push(" IN (");
+                self.push_in_values(&mut sql, chunk)?;
+                sql.push(")");
+                for row in self.all(sql).await? {
+                    let r = relation(&row)?;
+                    if ends.len() == 1 || seen.insert((r.from_id, r.kind, r.to_id)) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Values looked up per statement by [`Self::push_in_values`]: PostgreSQL takes them as one
     /// array (an import looks up every code of its sheet: 250 statements of 400 for 100,000 codes
     /// took about 0.4 s, one array 0.07 s), SQLite as a bound list.
@@ -812,28 +840,13 @@ impl AssetReads for Db {
     }
 
     async fn relations_touching(&self, ids: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
-        let ids: Vec<String> = ids.iter().collect::<BTreeSet<_>>().into_iter().map(ToString::to_string).collect();
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        // An import of a sheet whose CIs exist reads the relations of all of them: 100,000 ids took
-        // 478 statements and 2.6 s on PostgreSQL as lists of 400 (docs/benchmarks.md figure 7).
-        for chunk in ids.chunks(self.values_per_in()) {
-            // Two index-backed lookups (primary key from the `from` end, `asset_relation_by_to`
-            // from the other) rather than one OR over both columns.
-            for column in ["from_id", "to_id"] {
-                let mut sql = Sql::select(RELATION_COLUMNS, " FROM asset_relation WHERE ");
-                sql.push(column).push(" IN (");
-                self.push_in_values(&mut sql, chunk)?;
-                sql.push(")");
-                for row in self.all(sql).await? {
-                    let r = relation(&row)?;
-                    if seen.insert((r.from_id, r.kind, r.to_id)) {
-                        out.push(r);
-                    }
-                }
-            }
-        }
-        Ok(out)
+        // Two index-backed lookups (primary key from the `from` end, `asset_relation_by_to`
+        // from the other) rather than one OR over both columns.
+        self.relations_where_in(&["from_id", "to_id"], ids).await
+    }
+
+    async fn relations_from(&self, ids: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError> {
+        self.relations_where_in(&["from_id"], ids).await
     }
 
     async fn locations(&self, park: ParkId) -> Result<Vec<LocationRecord>, StoreError> {
@@ -1011,6 +1024,95 @@ const UPKEEP_DEFERRED_FROM_SHARE: usize = 4;
 
 /// Whether writing `cis` CIs into a register of `held` pays for redoing keys and indexes over
 /// whole tables ([`UPKEEP_DEFERRED_FROM_SHARE`]).
+/// The columns of [`ASSET_MUTABLE`], in its order.
+const MUTABLE_COLUMNS: [&str; 18] = [
+    "code",
+    "name",
+    "class",
+    "family",
+    "state",
+    "state_since",
+    "zone_id",
+    "site_id",
+    "point_id",
+    "enterprise_org_id",
+    "maintainer_org_id",
+    "owner_user_id",
+    "criticality",
+    "domain",
+    "holds_sensitive_data",
+    "attributes",
+    "updated_at",
+    "search_text",
+];
+
+/// One column's value as a statement binds it.
+enum Value {
+    Text(String),
+    Opt(Option<String>),
+    Int(i64),
+}
+
+/// The value of `column` (one of [`MUTABLE_COLUMNS`]) of a CI, as [`bind_asset_fields`] binds it.
+fn mutable_value(a: &AssetRecord, column: &'static str) -> Result<Value, StoreError> {
+    let id = |v: Option<String>| Value::Opt(v);
+    Ok(match column {
+        "code" => Value::Text(a.code.clone()),
+        "name" => Value::Text(a.name.clone()),
+        "class" => Value::Text(a.class.clone()),
+        "family" => Value::Text(a.family.code().to_owned()),
+        "state" => Value::Text(a.state.code().to_owned()),
+        "state_since" => Value::Int(a.state_since.as_millis()),
+        "zone_id" => id(a.location.zone.map(|l| l.to_string())),
+        "site_id" => id(a.location.site.map(|l| l.to_string())),
+        "point_id" => id(a.location.point.map(|l| l.to_string())),
+        "enterprise_org_id" => id(a.enterprise_org_id.map(|o| o.to_string())),
+        "maintainer_org_id" => id(a.maintainer_org_id.map(|o| o.to_string())),
+        "owner_user_id" => id(a.owner_user_id.map(|u| u.to_string())),
+        "criticality" => Value::Text(a.criticality.code().to_owned()),
+        "domain" => Value::Text(a.domain.code().to_owned()),
+        "holds_sensitive_data" => Value::Int(i64::from(a.holds_sensitive_data)),
+        "attributes" => Value::Text(attributes_json(a)?),
+        "updated_at" => Value::Int(a.updated_at.as_millis()),
+        "search_text" => Value::Text(search_text(&a.code, &a.name)),
+        other => return Err(bad(other)),
+    })
+}
+
+/// Whether `column` (one of [`MUTABLE_COLUMNS`]) differs between two versions of a CI.
+fn differs(old: &AssetRecord, new: &AssetRecord, column: &str) -> bool {
+    match column {
+        "code" => old.code != new.code,
+        "name" => old.name != new.name,
+        "class" => old.class != new.class,
+        "family" => old.family != new.family,
+        "state" => old.state != new.state,
+        "state_since" => old.state_since != new.state_since,
+        "zone_id" => old.location.zone != new.location.zone,
+        "site_id" => old.location.site != new.location.site,
+        "point_id" => old.location.point != new.location.point,
+        "enterprise_org_id" => old.enterprise_org_id != new.enterprise_org_id,
+        "maintainer_org_id" => old.maintainer_org_id != new.maintainer_org_id,
+        "owner_user_id" => old.owner_user_id != new.owner_user_id,
+        "criticality" => old.criticality != new.criticality,
+        "domain" => old.domain != new.domain,
+        "holds_sensitive_data" => old.holds_sensitive_data != new.holds_sensitive_data,
+        "attributes" => old.attributes != new.attributes,
+        "search_text" => old.code != new.code || old.name != new.name,
+        _ => true,
+    }
+}
+
+/// `column = r.column, …` for `columns`.
+fn push_assignments(sql: &mut Sql, columns: &[&'static str]) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push(c).push(" = r.").push(c);
+    }
+}
+
 fn upkeep_deferred(cis: usize, held: i64) -> bool {
     let deferred = cis.saturating_mul(UPKEEP_DEFERRED_FROM_SHARE) >= usize::try_from(held).unwrap_or(usize::MAX);
     if !deferred {
@@ -1020,6 +1122,57 @@ fn upkeep_deferred(cis: usize, held: i64) -> bool {
 }
 
 impl DbTx {
+    /// One statement setting `columns` (of [`MUTABLE_COLUMNS`]) of `rows` to their values, by id
+    /// and park: `UPDATE … FROM unnest(…)` on PostgreSQL, `WITH r AS (VALUES …) UPDATE … FROM r`
+    /// on SQLite.
+    fn update_statement(&self, columns: &[&'static str], rows: &[&AssetRecord]) -> Result<Sql, StoreError> {
+        let postgres = self.backend() == Backend::Postgres;
+        let mut sql = Sql::new("");
+        if postgres {
+            let mut arrays = ColumnArrays::of(["id", "park_id"].into_iter().chain(columns.iter().copied()));
+            for a in rows {
+                arrays.row().text("id", &a.id.to_string()).text("park_id", &a.park_id.to_string());
+                for c in columns {
+                    match mutable_value(a, c)? {
+                        Value::Text(v) => arrays.text(c, &v),
+                        Value::Opt(v) => arrays.opt(c, v),
+                        Value::Int(v) => arrays.int(c, v),
+                    };
+                }
+            }
+            sql.push("UPDATE asset AS a SET ");
+            push_assignments(&mut sql, columns);
+            sql.push(" FROM ");
+            arrays.unnest(&mut sql)?;
+            sql.push(" WHERE a.id = r.id AND a.park_id = r.park_id");
+            return Ok(sql);
+        }
+        sql.push("WITH r (id, park_id");
+        for c in columns {
+            sql.push(", ").push(c);
+        }
+        sql.push(") AS (VALUES ");
+        for (i, a) in rows.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(a.id.to_string()).push(", ").bind(a.park_id.to_string());
+            for c in columns {
+                sql.push(", ");
+                match mutable_value(a, c)? {
+                    Value::Text(v) => sql.bind(v),
+                    Value::Opt(v) => sql.bind(v),
+                    Value::Int(v) => sql.bind(v),
+                };
+            }
+            sql.push(")");
+        }
+        // Without a statement journal (the bulk connection) a failing statement cannot be
+        // undone alone: it fails the transaction, as the bulk inserts do.
+        sql.push(if self.keys_off() { ") UPDATE OR FAIL asset AS a SET " } else { ") UPDATE asset AS a SET " });
+        push_assignments(&mut sql, columns);
+        sql.push(" FROM r WHERE a.id = r.id AND a.park_id = r.park_id");
+        Ok(sql)
+    }
+
     /// SQLite: the dictionary's facet key of each combination of `batch`, the new ones numbered
     /// first (migration 0012).
     async fn facet_keys_of(
@@ -1161,6 +1314,35 @@ impl AssetWrites for DbTx {
 
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {
         self.bulk_insert(&ASSET_BULK, ASSET_UPSERT, batch, bind_asset, asset_arrays).await.map(|_| ())
+    }
+
+    async fn update_assets(&mut self, changes: &[(AssetRecord, AssetRecord)]) -> Result<(), StoreError> {
+        // The rows grouped by the columns they change, one `UPDATE … FROM` per group and chunk
+        // that sets those only: an `ON CONFLICT` insert of rows that all exist tries each as an
+        // insert first, and a column set to its own value still rewrites the indexes holding it
+        // and, on SQLite, fires the triggers `UPDATE OF` it (the facet key's, which writes the row
+        // once more). 100,000 renamed CIs: docs/benchmarks.md figure 7.
+        self.wrote(ASSET_BULK.table, changes.len());
+        let mut groups: BTreeMap<Vec<&'static str>, Vec<&AssetRecord>> = BTreeMap::new();
+        for (old, new) in changes {
+            // The time of the change always, so that no statement sets nothing.
+            let columns =
+                MUTABLE_COLUMNS.iter().copied().filter(|c| *c == "updated_at" || differs(old, new, c)).collect();
+            groups.entry(columns).or_default().push(new);
+        }
+        for (columns, rows) in groups {
+            let params_per_row = 2 + columns.len();
+            let chunk = if self.backend() == Backend::Postgres { POSTGRES_BULK_ROWS } else { usize::MAX };
+            for part in rows.chunks(chunk) {
+                for run in self.runs(part, params_per_row) {
+                    let sql = self.update_statement(&columns, run)?;
+                    if self.exec(sql).await? != u64::try_from(run.len()).unwrap_or(u64::MAX) {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn insert_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError> {

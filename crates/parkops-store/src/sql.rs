@@ -250,9 +250,14 @@ enum Finished {
 impl ColumnArrays {
     /// Arrays for `columns`, a comma-separated list of column names.
     pub(crate) fn new(columns: &'static str) -> Self {
-        let columns = columns
-            .split(',')
-            .map(|c| Column { name: c.trim(), text: String::new(), values: 0, int: false, literal: false })
+        Self::of(columns.split(',').map(str::trim))
+    }
+
+    /// Arrays for the columns named.
+    pub(crate) fn of(names: impl IntoIterator<Item = &'static str>) -> Self {
+        let columns = names
+            .into_iter()
+            .map(|name| Column { name, text: String::new(), values: 0, int: false, literal: false })
             .collect();
         Self { columns, rows: 0, unknown: None }
     }

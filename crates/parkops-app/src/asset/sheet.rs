@@ -297,15 +297,16 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         if !report.is_empty() {
             return Err(AppError::Invalid(report.into_errors()));
         }
-        progress(ImportProgress { stage: ImportStage::Validating, done: total, total });
         // Relations already present (only CIs that existed before can have any).
         let old_ids: BTreeSet<AssetId> = existing.values().chain(extra.values()).map(|a| a.id).collect();
         let before: Vec<AssetId> = relations.keys().map(|(f, _, _)| *f).filter(|f| old_ids.contains(f)).collect();
         let present: BTreeSet<(AssetId, RelationKind, AssetId)> = if before.is_empty() {
             BTreeSet::new()
         } else {
-            self.store.relations_touching(&before).await?.into_iter().map(|r| (r.from_id, r.kind, r.to_id)).collect()
+            self.store.relations_from(&before).await?.into_iter().map(|r| (r.from_id, r.kind, r.to_id)).collect()
         };
+        // Checked: what follows writes.
+        progress(ImportProgress { stage: ImportStage::Validating, done: total, total });
         let named = relations.len();
         let new_relations: Vec<RelationRecord> =
             relations.into_iter().filter(|(k, _)| !present.contains(k)).map(|(_, r)| r).collect();
@@ -328,28 +329,26 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             let data = json!({ "source": "import", "changes": Value::Object(changes(old, new)) });
             events.push(timeline(new, caller, "updated", "", data, now));
         }
-        let changed: Vec<AssetRecord> = updated.into_iter().map(|(_, n)| n).collect();
-        let writes = created.len() + changed.len() + events.len() + new_relations.len();
+        let writes = created.len() + updated.len() + events.len() + new_relations.len();
         let mut done = 0;
         let mut tx = self.store.begin_assets().await?;
         if writes >= DEFER_CHECKS_FROM {
-            let deferred = tx.defer_register_upkeep(created.len() + changed.len()).await?;
+            let deferred = tx.defer_register_upkeep(created.len() + updated.len()).await?;
             tracing::info!(
                 writes,
                 deferred,
                 "importing in bulk: references checked and indexes built once per table when deferred"
             );
         }
-        for (records, new) in [(&created, true), (&changed, false)] {
-            for chunk in records.chunks(WRITE_CHUNK) {
-                if new {
-                    tx.insert_assets(chunk).await?
-                } else {
-                    tx.put_assets(chunk).await?
-                }
-                done += chunk.len();
-                progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
-            }
+        for chunk in created.chunks(WRITE_CHUNK) {
+            tx.insert_assets(chunk).await?;
+            done += chunk.len();
+            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+        }
+        for chunk in updated.chunks(WRITE_CHUNK) {
+            tx.update_assets(chunk).await?;
+            done += chunk.len();
+            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
         }
         for chunk in events.chunks(WRITE_CHUNK) {
             tx.append_asset_events(chunk).await?;
@@ -423,8 +422,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
             .collect();
         let ids: Vec<AssetId> = assets.iter().map(|a| a.id).collect();
         let codes: BTreeMap<AssetId, String> = assets.iter().map(|a| (a.id, a.code.clone())).collect();
-        let mut relations = self.store.relations_touching(&ids).await?;
-        relations.retain(|r| codes.contains_key(&r.from_id));
+        let relations = self.store.relations_from(&ids).await?;
         let mut far: BTreeMap<AssetId, String> = BTreeMap::new();
         let missing: Vec<AssetId> = relations.iter().map(|r| r.to_id).filter(|t| !codes.contains_key(t)).collect();
         for a in self.store.assets_by_ids(&missing).await? {

@@ -362,6 +362,9 @@ pub trait AssetReads: Send + Sync {
     async fn asset_events(&self, id: AssetId) -> Result<Vec<AssetEventRecord>, StoreError>;
     /// Every relation with one of `ids` at either end (any number; looked up in chunks).
     async fn relations_touching(&self, ids: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError>;
+    /// Every relation starting at one of `ids` (any number; looked up in chunks): half the rows
+    /// of [`Self::relations_touching`] when both ends are among them.
+    async fn relations_from(&self, ids: &[AssetId]) -> Result<Vec<RelationRecord>, StoreError>;
     /// The location tree of a park, by code.
     async fn locations(&self, park: ParkId) -> Result<Vec<LocationRecord>, StoreError>;
     /// The class extensions stored for a park.
@@ -383,6 +386,10 @@ pub trait AssetWrites: Send {
     async fn update_asset(&mut self, a: &AssetRecord) -> Result<(), StoreError>;
     /// Adds or replaces many CIs (by id) with multi-row statements: the import path.
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;
+    /// Writes many changed CIs, given as (before, after), with multi-row statements that set only
+    /// the fields each changes (by id, in their park): the import's changed rows. A CI that is
+    /// not there fails with [`StoreError::NotFound`].
+    async fn update_assets(&mut self, changes: &[(AssetRecord, AssetRecord)]) -> Result<(), StoreError>;
     /// Adds many new CIs with multi-row statements, without the conflict handling of
     /// [`Self::put_assets`] (a taken id or code fails the transaction): the import's new rows.
     async fn insert_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;

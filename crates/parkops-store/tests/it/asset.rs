@@ -650,6 +650,45 @@ async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
         let kinds_and_notes =
             |rels: &[RelationRecord]| rels.iter().map(|r| (r.kind, r.note.clone())).collect::<Vec<_>>();
         assert_eq!(kinds_and_notes(&rels), kinds_and_notes(&relations), "{:?}", t.engine);
+        // From one end only: the relation starting at the second CI, not the one ending there.
+        let from_second = p.db.relations_from(&[records[1].id]).await.expect("relations from");
+        assert_eq!(kinds_and_notes(&from_second), kinds_and_notes(&relations[1..2]), "{:?}", t.engine);
+        assert_eq!(p.db.relations_touching(&[records[1].id]).await.expect("touching").len(), 2);
+
+        // The import's update of many CIs: every mutable field, state and flag included.
+        let later = Timestamp::from_millis(WEDNESDAY_10H + 60_000);
+        let before = records.clone();
+        for (i, r) in records.iter_mut().enumerate() {
+            r.name = format!("{}（改\u{1e}）", r.name);
+            r.state = LifecycleState::ALL[(i + 1) % LifecycleState::ALL.len()];
+            r.holds_sensitive_data = !r.holds_sensitive_data;
+            r.attributes.insert("k2".into(), format!("新值 \"{i}\""));
+            r.updated_at = later;
+        }
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        let changes: Vec<(AssetRecord, AssetRecord)> = before.into_iter().zip(records.iter().cloned()).collect();
+        tx.update_assets(&changes).await.expect("update");
+        let entry = Caller::command_line().entry("test.update", "asset", "", Outcome::Success, "{}".into());
+        tx.record(entry, later).await.expect("audit");
+        tx.finish().await.expect("commit");
+        let mut back = p.db.assets_by_ids(&ids).await.expect("read");
+        back.sort_by(|a, b| a.code.cmp(&b.code));
+        assert_eq!(back, records, "{:?}", t.engine);
+        // A CI that is not there fails the batch, which then leaves the register as it was.
+        let mut stranger = records[0].clone();
+        stranger.id = AssetId::from_uuid(uuid::Uuid::now_v7());
+        stranger.code = "RT-NEW".into();
+        let mut changed = records[1].clone();
+        changed.name = "不应写入".into();
+        let mut tx = p.db.begin_assets().await.expect("begin");
+        let refused = tx
+            .update_assets(&[(records[1].clone(), changed), (stranger.clone(), stranger)])
+            .await
+            .expect_err("an unknown CI");
+        assert!(matches!(refused, StoreError::NotFound), "{:?}: {refused:?}", t.engine);
+        drop(tx);
+        let kept = p.db.asset(records[1].id).await.expect("read").expect("there");
+        assert_eq!(kept, records[1], "{:?}", t.engine);
     }
 }
 
@@ -727,6 +766,29 @@ async fn a_large_import_goes_through_the_batched_statements() {
         assert_eq!(down.len(), n);
         let again = p.register().import(&tech, &book, &no_progress).await.expect("again");
         assert_eq!((again.unchanged, again.relations_unchanged), (n + 1, n));
+        // The sheet edited: every detector renamed, every other one given an enterprise too
+        // (a facet of the list). The import writes only the columns each row changes, in one
+        // statement per set of columns.
+        let mut edited = book.clone();
+        for (i, r) in edited.assets.iter_mut().take(n).enumerate() {
+            r.cells.insert("name".into(), format!("探测器 {i}（改）"));
+            if i % 2 == 0 {
+                r.cells.insert("enterprise".into(), "JB-E01".into());
+            }
+        }
+        let manager = p.caller("jb.manager").await;
+        let changed = p.register().import(&manager, &edited, &no_progress).await.expect("edited");
+        assert_eq!((changed.updated, changed.unchanged, changed.created), (n, 1, 0), "{:?}", t.engine);
+        let (after_edit, _) = register_upkeep(&p.db, t.engine).await;
+        assert_eq!(after_edit, keys, "{:?}", t.engine);
+        let (first, second) = (p.by_code("JB-GD-00000").await, p.by_code("JB-GD-00001").await);
+        assert_eq!((first.name.as_str(), second.name.as_str()), ("探测器 0（改）", "探测器 1（改）"));
+        assert!(first.enterprise_org_id.is_some() && second.enterprise_org_id.is_none(), "{:?}", t.engine);
+        assert_eq!(first.attributes.get("gas_kind").map(String::as_str), Some("可燃"), "untouched columns stay");
+        every_key_names_its_combination(&p.db, t.engine).await;
+        facet_counts_match_the_register(&p.db, t.engine).await;
+        let again = p.register().import(&manager, &edited, &no_progress).await.expect("edited again");
+        assert_eq!((again.unchanged, again.updated), (n + 1, 0), "{:?}", t.engine);
         text_search_agrees_with_counting(&p, &tech, t.engine).await;
     }
 }
