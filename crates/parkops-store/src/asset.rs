@@ -954,7 +954,7 @@ const REGISTER_REFERENCES: &str = "SELECT \
     format('ALTER TABLE %s %s', conrelid::regclass, \
         string_agg(format('ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)), ', ' ORDER BY conname)) AS restore \
     FROM pg_constraint WHERE contype = 'f' \
-    AND conrelid IN ('asset'::regclass, 'asset_relation'::regclass, 'asset_event'::regclass) \
+    AND conrelid = ANY (CAST(CAST($1 AS text[]) AS regclass[])) \
     AND confrelid IN ('asset'::regclass, 'asset_location'::regclass, 'park'::regclass) \
     GROUP BY conrelid ORDER BY conrelid::regclass::text";
 
@@ -968,7 +968,7 @@ const REGISTER_REFERENCES: &str = "SELECT \
 /// unique indexes stay: they arbitrate the import's upserts.
 const REGISTER_INDEXES: &str = "SELECT format('DROP INDEX %s', indexrelid::regclass) AS set_aside, \
     pg_get_indexdef(indexrelid) AS restore \
-    FROM pg_index WHERE indrelid IN ('asset'::regclass, 'asset_relation'::regclass) AND NOT indisunique \
+    FROM pg_index WHERE indrelid = ANY (CAST(CAST($1 AS text[]) AS regclass[])) AND NOT indisunique \
     ORDER BY indexrelid::regclass::text";
 
 /// SQLite: sets the facet counts' triggers aside for the rest of the transaction (migration
@@ -1211,7 +1211,7 @@ impl DbTx {
     /// readers to finish), drops [`REGISTER_INDEXES`] and [`REGISTER_REFERENCES`] and disables
     /// [`STATEMENT_TRIGGERS`]; returns the statements that build and add them back, enable the
     /// triggers and do their work over the whole register.
-    async fn set_register_upkeep_aside(&mut self) -> Result<Vec<String>, StoreError> {
+    async fn set_register_upkeep_aside(&mut self, relations: bool) -> Result<Vec<String>, StoreError> {
         self.exec(Sql::new("SET LOCAL lock_timeout = '1s'")).await?;
         self.exec(Sql::new(
             "LOCK TABLE asset, asset_relation, asset_event, asset_location, park IN ACCESS EXCLUSIVE MODE",
@@ -1222,9 +1222,19 @@ impl DbTx {
         // the server's, the role's or the URL's).
         self.exec(Sql::new("SET LOCAL lock_timeout TO DEFAULT")).await?;
         let mut restore = Vec::new();
-        // Indexes first: the keys' checks at the commit then run with the indexes complete.
-        for list in [REGISTER_INDEXES, REGISTER_REFERENCES] {
-            for row in self.fetch_all(Sql::new(list)).await? {
+        // Indexes first: the keys' checks at the commit then run with the indexes complete. The
+        // relations' table only when relations are written (an import that changes CIs only
+        // would build its index and check its keys again for nothing: 0.4 s at 123,146).
+        let (indexed, keyed) = if relations {
+            ("{asset,asset_relation}", "{asset,asset_event,asset_relation}")
+        } else {
+            ("{asset}", "{asset,asset_event}")
+        };
+        for (list, tables) in [(REGISTER_INDEXES, indexed), (REGISTER_REFERENCES, keyed)] {
+            let (head, tail) = list.split_once("$1").unwrap_or((list, ""));
+            let mut sql = Sql::new(head);
+            sql.bind(tables.to_owned()).push(tail);
+            for row in self.fetch_all(sql).await? {
                 self.exec_catalog_text(text(&row, "set_aside")?).await?;
                 restore.push(text(&row, "restore")?);
             }
@@ -1376,7 +1386,7 @@ impl AssetWrites for DbTx {
         self.bulk_insert(&EVENT_BULK, "", batch, bind_event, event_arrays).await.map(|_| ())
     }
 
-    async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError> {
+    async fn defer_register_upkeep(&mut self, cis: usize, relations: bool) -> Result<bool, StoreError> {
         if self.has_deferred_checks() || self.keys_off() {
             return Ok(true);
         }
@@ -1410,7 +1420,7 @@ impl AssetWrites for DbTx {
         // Inside a savepoint: tables busy past the wait, or a role that does not own them,
         // leave the transaction as it was, checking row by row.
         self.exec(Sql::new("SAVEPOINT register_checks")).await?;
-        match self.set_register_upkeep_aside().await {
+        match self.set_register_upkeep_aside(relations).await {
             Ok(restore) => {
                 self.exec(Sql::new("RELEASE SAVEPOINT register_checks")).await?;
                 self.before_commit(restore);

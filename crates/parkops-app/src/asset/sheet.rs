@@ -333,7 +333,7 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
         let mut done = 0;
         let mut tx = self.store.begin_assets().await?;
         if writes >= DEFER_CHECKS_FROM {
-            let deferred = tx.defer_register_upkeep(created.len() + updated.len()).await?;
+            let deferred = tx.defer_register_upkeep(created.len() + updated.len(), !new_relations.is_empty()).await?;
             tracing::info!(
                 writes,
                 deferred,

@@ -409,8 +409,10 @@ pub trait AssetWrites: Send {
     /// commit to pay, or where the tables could not be had for the transaction; then every row
     /// is checked and indexed as usual. While deferred on PostgreSQL, the register's tables
     /// (and the parks') are the transaction's alone until it ends; SQLite's readers go on
-    /// reading the last commit (ADR 0015, ADR 0016, ADR 0017).
-    async fn defer_register_upkeep(&mut self, cis: usize) -> Result<bool, StoreError>;
+    /// reading the last commit (ADR 0015, ADR 0016, ADR 0017). `relations` tells whether the
+    /// write adds relations: when it does not, PostgreSQL leaves their table's index and keys as
+    /// they are (a relation written anyway is then checked and indexed row by row).
+    async fn defer_register_upkeep(&mut self, cis: usize, relations: bool) -> Result<bool, StoreError>;
     /// Adds relations, skipping those already present; returns how many were added.
     async fn insert_relations(&mut self, batch: &[RelationRecord]) -> Result<u64, StoreError>;
     /// Adds relations known to be new (the import's): one already present fails the
