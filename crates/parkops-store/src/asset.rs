@@ -229,43 +229,18 @@ fn class_record(row: &AnyRow) -> Result<AssetClassRecord, StoreError> {
     })
 }
 
-fn attributes_json(a: &AssetRecord) -> Result<String, StoreError> {
-    serde_json::to_string(&a.attributes).map_err(unavailable)
+fn attributes_json(attributes: &BTreeMap<String, String>) -> Result<String, StoreError> {
+    serde_json::to_string(attributes).map_err(unavailable)
 }
 
 /// Binds a CI's mutable values in the order of [`ASSET_MUTABLE`].
 fn bind_asset_fields(sql: &mut Sql, a: &AssetRecord) -> Result<(), StoreError> {
-    let attributes = attributes_json(a)?;
-    sql.bind(a.code.clone()).push(", ").bind(a.name.clone()).push(", ").bind(a.class.clone()).push(", ");
-    sql.bind(a.family.code().to_owned())
-        .push(", ")
-        .bind(a.state.code().to_owned())
-        .push(", ")
-        .bind(a.state_since.as_millis())
-        .push(", ");
-    sql.bind(a.location.zone.map(|l| l.to_string()))
-        .push(", ")
-        .bind(a.location.site.map(|l| l.to_string()))
-        .push(", ")
-        .bind(a.location.point.map(|l| l.to_string()))
-        .push(", ");
-    sql.bind(a.enterprise_org_id.map(|o| o.to_string()))
-        .push(", ")
-        .bind(a.maintainer_org_id.map(|o| o.to_string()))
-        .push(", ")
-        .bind(a.owner_user_id.map(|u| u.to_string()))
-        .push(", ");
-    sql.bind(a.criticality.code().to_owned())
-        .push(", ")
-        .bind(a.domain.code().to_owned())
-        .push(", ")
-        .bind(i64::from(a.holds_sensitive_data))
-        .push(", ")
-        .bind(attributes)
-        .push(", ")
-        .bind(a.updated_at.as_millis())
-        .push(", ")
-        .bind(search_text(&a.code, &a.name));
+    for (i, (_, get)) in MUTABLE_COLUMNS.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        get(a).bind_to(sql)?;
+    }
     Ok(())
 }
 
@@ -1024,92 +999,76 @@ const UPKEEP_DEFERRED_FROM_SHARE: usize = 4;
 
 /// Whether writing `cis` CIs into a register of `held` pays for redoing keys and indexes over
 /// whole tables ([`UPKEEP_DEFERRED_FROM_SHARE`]).
-/// The columns of [`ASSET_MUTABLE`], in its order.
-const MUTABLE_COLUMNS: [&str; 18] = [
-    "code",
-    "name",
-    "class",
-    "family",
-    "state",
-    "state_since",
-    "zone_id",
-    "site_id",
-    "point_id",
-    "enterprise_org_id",
-    "maintainer_org_id",
-    "owner_user_id",
-    "criticality",
-    "domain",
-    "holds_sensitive_data",
-    "attributes",
-    "updated_at",
-    "search_text",
+/// A mutable column's value as a CI holds it.
+type Getter = for<'a> fn(&'a AssetRecord) -> Field<'a>;
+
+/// The columns of [`ASSET_MUTABLE`], in its order, each with its value in a CI.
+const MUTABLE_COLUMNS: [(&str, Getter); 18] = [
+    ("code", |a| Field::Text(&a.code)),
+    ("name", |a| Field::Text(&a.name)),
+    ("class", |a| Field::Text(&a.class)),
+    ("family", |a| Field::Text(a.family.code())),
+    ("state", |a| Field::Text(a.state.code())),
+    ("state_since", |a| Field::Int(a.state_since.as_millis())),
+    ("zone_id", |a| Field::Id(a.location.zone.as_ref().map(LocationId::as_uuid))),
+    ("site_id", |a| Field::Id(a.location.site.as_ref().map(LocationId::as_uuid))),
+    ("point_id", |a| Field::Id(a.location.point.as_ref().map(LocationId::as_uuid))),
+    ("enterprise_org_id", |a| Field::Id(a.enterprise_org_id.as_ref().map(OrgId::as_uuid))),
+    ("maintainer_org_id", |a| Field::Id(a.maintainer_org_id.as_ref().map(OrgId::as_uuid))),
+    ("owner_user_id", |a| Field::Id(a.owner_user_id.as_ref().map(UserId::as_uuid))),
+    ("criticality", |a| Field::Text(a.criticality.code())),
+    ("domain", |a| Field::Text(a.domain.code())),
+    ("holds_sensitive_data", |a| Field::Int(i64::from(a.holds_sensitive_data))),
+    ("attributes", |a| Field::Attributes(&a.attributes)),
+    ("updated_at", |a| Field::Int(a.updated_at.as_millis())),
+    ("search_text", |a| Field::Search(&a.code, &a.name)),
 ];
 
-/// One column's value as a statement binds it.
-enum Value {
-    Text(String),
-    Opt(Option<String>),
+/// One of a CI's [`MUTABLE_COLUMNS`] as the record holds it: compared to tell whether an update
+/// changes the column, turned into a [`Value`] to write it.
+#[derive(PartialEq, Eq)]
+enum Field<'a> {
+    Text(&'a str),
+    Id(Option<&'a uuid::Uuid>),
     Int(i64),
+    Attributes(&'a BTreeMap<String, String>),
+    /// The search text, from the code and the name.
+    Search(&'a str, &'a str),
 }
 
-/// The value of `column` (one of [`MUTABLE_COLUMNS`]) of a CI, as [`bind_asset_fields`] binds it.
-fn mutable_value(a: &AssetRecord, column: &'static str) -> Result<Value, StoreError> {
-    let id = |v: Option<String>| Value::Opt(v);
-    Ok(match column {
-        "code" => Value::Text(a.code.clone()),
-        "name" => Value::Text(a.name.clone()),
-        "class" => Value::Text(a.class.clone()),
-        "family" => Value::Text(a.family.code().to_owned()),
-        "state" => Value::Text(a.state.code().to_owned()),
-        "state_since" => Value::Int(a.state_since.as_millis()),
-        "zone_id" => id(a.location.zone.map(|l| l.to_string())),
-        "site_id" => id(a.location.site.map(|l| l.to_string())),
-        "point_id" => id(a.location.point.map(|l| l.to_string())),
-        "enterprise_org_id" => id(a.enterprise_org_id.map(|o| o.to_string())),
-        "maintainer_org_id" => id(a.maintainer_org_id.map(|o| o.to_string())),
-        "owner_user_id" => id(a.owner_user_id.map(|u| u.to_string())),
-        "criticality" => Value::Text(a.criticality.code().to_owned()),
-        "domain" => Value::Text(a.domain.code().to_owned()),
-        "holds_sensitive_data" => Value::Int(i64::from(a.holds_sensitive_data)),
-        "attributes" => Value::Text(attributes_json(a)?),
-        "updated_at" => Value::Int(a.updated_at.as_millis()),
-        "search_text" => Value::Text(search_text(&a.code, &a.name)),
-        other => return Err(bad(other)),
-    })
-}
+impl Field<'_> {
+    /// Binds the value (`bind_asset_fields`, SQLite's multi-row statements).
+    fn bind_to(&self, sql: &mut Sql) -> Result<(), StoreError> {
+        match self {
+            Self::Text(v) => sql.bind((*v).to_owned()),
+            Self::Id(v) => sql.bind(v.map(ToString::to_string)),
+            Self::Int(v) => sql.bind(*v),
+            Self::Attributes(v) => sql.bind(attributes_json(v)?),
+            Self::Search(code, name) => sql.bind(search_text(code, name)),
+        };
+        Ok(())
+    }
 
-/// Whether `column` (one of [`MUTABLE_COLUMNS`]) differs between two versions of a CI.
-fn differs(old: &AssetRecord, new: &AssetRecord, column: &str) -> bool {
-    match column {
-        "code" => old.code != new.code,
-        "name" => old.name != new.name,
-        "class" => old.class != new.class,
-        "family" => old.family != new.family,
-        "state" => old.state != new.state,
-        "state_since" => old.state_since != new.state_since,
-        "zone_id" => old.location.zone != new.location.zone,
-        "site_id" => old.location.site != new.location.site,
-        "point_id" => old.location.point != new.location.point,
-        "enterprise_org_id" => old.enterprise_org_id != new.enterprise_org_id,
-        "maintainer_org_id" => old.maintainer_org_id != new.maintainer_org_id,
-        "owner_user_id" => old.owner_user_id != new.owner_user_id,
-        "criticality" => old.criticality != new.criticality,
-        "domain" => old.domain != new.domain,
-        "holds_sensitive_data" => old.holds_sensitive_data != new.holds_sensitive_data,
-        "attributes" => old.attributes != new.attributes,
-        "search_text" => old.code != new.code || old.name != new.name,
-        _ => true,
+    /// Adds the value to the column `name` of PostgreSQL's arrays.
+    fn push_to(&self, arrays: &mut ColumnArrays, name: &'static str) -> Result<(), StoreError> {
+        match self {
+            Self::Text(v) => arrays.text(name, v),
+            Self::Id(v) => arrays.opt(name, v.map(ToString::to_string)),
+            Self::Int(v) => arrays.int(name, *v),
+            Self::Attributes(v) => arrays.text(name, &attributes_json(v)?),
+            Self::Search(code, name_text) => arrays.text(name, &search_text(code, name_text)),
+        };
+        Ok(())
     }
 }
 
 /// `column = r.column, …` for `columns`.
-fn push_assignments(sql: &mut Sql, columns: &[&'static str]) {
-    for (i, c) in columns.iter().enumerate() {
+fn push_assignments(sql: &mut Sql, columns: &[(&'static str, Getter)]) {
+    for (i, (name, _)) in columns.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
-        sql.push(c).push(" = r.").push(c);
+        sql.push(name).push(" = r.").push(name);
     }
 }
 
@@ -1125,19 +1084,16 @@ impl DbTx {
     /// One statement setting `columns` (of [`MUTABLE_COLUMNS`]) of `rows` to their values, by id
     /// and park: `UPDATE … FROM unnest(…)` on PostgreSQL, `WITH r AS (VALUES …) UPDATE … FROM r`
     /// on SQLite.
-    fn update_statement(&self, columns: &[&'static str], rows: &[&AssetRecord]) -> Result<Sql, StoreError> {
+    fn update_statement(&self, columns: &[(&'static str, Getter)], rows: &[&AssetRecord]) -> Result<Sql, StoreError> {
         let postgres = self.backend() == Backend::Postgres;
         let mut sql = Sql::new("");
         if postgres {
-            let mut arrays = ColumnArrays::of(["id", "park_id"].into_iter().chain(columns.iter().copied()));
+            let mut arrays =
+                ColumnArrays::of(["id", "park_id"].into_iter().chain(columns.iter().map(|(name, _)| *name)));
             for a in rows {
                 arrays.row().text("id", &a.id.to_string()).text("park_id", &a.park_id.to_string());
-                for c in columns {
-                    match mutable_value(a, c)? {
-                        Value::Text(v) => arrays.text(c, &v),
-                        Value::Opt(v) => arrays.opt(c, v),
-                        Value::Int(v) => arrays.int(c, v),
-                    };
+                for (name, get) in columns {
+                    get(a).push_to(&mut arrays, name)?;
                 }
             }
             sql.push("UPDATE asset AS a SET ");
@@ -1148,20 +1104,16 @@ impl DbTx {
             return Ok(sql);
         }
         sql.push("WITH r (id, park_id");
-        for c in columns {
-            sql.push(", ").push(c);
+        for (name, _) in columns {
+            sql.push(", ").push(name);
         }
         sql.push(") AS (VALUES ");
         for (i, a) in rows.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind(a.id.to_string()).push(", ").bind(a.park_id.to_string());
-            for c in columns {
+            for (_, get) in columns {
                 sql.push(", ");
-                match mutable_value(a, c)? {
-                    Value::Text(v) => sql.bind(v),
-                    Value::Opt(v) => sql.bind(v),
-                    Value::Int(v) => sql.bind(v),
-                };
+                get(a).bind_to(&mut sql)?;
             }
             sql.push(")");
         }
@@ -1251,17 +1203,9 @@ impl DbTx {
 fn asset_arrays(rows: &mut ColumnArrays, a: &AssetRecord) -> Result<(), StoreError> {
     rows.row().text("id", &a.id.to_string()).text("park_id", &a.park_id.to_string());
     rows.text("created_by", &a.created_by).int("created_at", a.created_at.as_millis());
-    rows.text("code", &a.code).text("name", &a.name).text("class", &a.class).text("family", a.family.code());
-    rows.text("state", a.state.code()).int("state_since", a.state_since.as_millis());
-    rows.opt("zone_id", a.location.zone.map(|l| l.to_string()));
-    rows.opt("site_id", a.location.site.map(|l| l.to_string()));
-    rows.opt("point_id", a.location.point.map(|l| l.to_string()));
-    rows.opt("enterprise_org_id", a.enterprise_org_id.map(|o| o.to_string()));
-    rows.opt("maintainer_org_id", a.maintainer_org_id.map(|o| o.to_string()));
-    rows.opt("owner_user_id", a.owner_user_id.map(|u| u.to_string()));
-    rows.text("criticality", a.criticality.code()).text("domain", a.domain.code());
-    rows.int("holds_sensitive_data", i64::from(a.holds_sensitive_data)).text("attributes", &attributes_json(a)?);
-    rows.int("updated_at", a.updated_at.as_millis()).text("search_text", &search_text(&a.code, &a.name));
+    for (name, get) in MUTABLE_COLUMNS {
+        get(a).push_to(rows, name)?;
+    }
     Ok(())
 }
 
@@ -1333,14 +1277,20 @@ impl AssetWrites for DbTx {
         // and, on SQLite, fires the triggers `UPDATE OF` it (the facet key's, which writes the row
         // once more). 100,000 renamed CIs: docs/benchmarks.md figure 7.
         self.wrote(ASSET_BULK.table, changes.len());
-        let mut groups: BTreeMap<Vec<&'static str>, Vec<&AssetRecord>> = BTreeMap::new();
+        let mut groups: BTreeMap<Vec<usize>, Vec<&AssetRecord>> = BTreeMap::new();
         for (old, new) in changes {
             // The time of the change always, so that no statement sets nothing.
-            let columns =
-                MUTABLE_COLUMNS.iter().copied().filter(|c| *c == "updated_at" || differs(old, new, c)).collect();
-            groups.entry(columns).or_default().push(new);
+            let changed = MUTABLE_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, get))| *name == "updated_at" || get(old) != get(new))
+                .map(|(i, _)| i)
+                .collect();
+            groups.entry(changed).or_default().push(new);
         }
-        for (columns, rows) in groups {
+        for (changed, rows) in groups {
+            let columns: Vec<(&'static str, Getter)> =
+                changed.iter().filter_map(|i| MUTABLE_COLUMNS.get(*i).copied()).collect();
             let params_per_row = 2 + columns.len();
             let chunk = if self.backend() == Backend::Postgres { POSTGRES_BULK_ROWS } else { usize::MAX };
             for part in rows.chunks(chunk) {
@@ -1531,6 +1481,15 @@ impl AssetWrites for DbTx {
 mod tests {
     use super::*;
     use crate::sql::{PARAMS_PER_STATEMENT, SQLITE_BULK_PARAMS_PER_STATEMENT, SQLITE_PARAMS_PER_STATEMENT};
+
+    #[test]
+    fn the_mutable_columns_are_those_of_the_statements_in_their_order() {
+        let names: Vec<&str> = MUTABLE_COLUMNS.iter().map(|(name, _)| *name).collect();
+        let listed: Vec<&str> = ASSET_MUTABLE.split(',').map(str::trim).collect();
+        assert_eq!(listed, names);
+        let inserted: Vec<&str> = ASSET_INSERT.split(',').map(str::trim).skip(4).collect();
+        assert_eq!(inserted, names, "the insert's columns after id, park and creation");
+    }
 
     #[test]
     fn batches_stay_within_the_parameter_budget() {
