@@ -1025,7 +1025,8 @@ const MUTABLE_COLUMNS: [(&str, Getter); 18] = [
 ];
 
 /// One of a CI's [`MUTABLE_COLUMNS`] as the record holds it: compared to tell whether an update
-/// changes the column, turned into a [`Value`] to write it.
+/// changes the column, and bound or added to arrays to write it (ids in the domain's text form,
+/// hyphenated, as their `Display` writes them).
 #[derive(PartialEq, Eq)]
 enum Field<'a> {
     Text(&'a str),
@@ -1041,7 +1042,7 @@ impl Field<'_> {
     fn bind_to(&self, sql: &mut Sql) -> Result<(), StoreError> {
         match self {
             Self::Text(v) => sql.bind((*v).to_owned()),
-            Self::Id(v) => sql.bind(v.map(ToString::to_string)),
+            Self::Id(v) => sql.bind(v.map(|u| u.hyphenated().to_string())),
             Self::Int(v) => sql.bind(*v),
             Self::Attributes(v) => sql.bind(attributes_json(v)?),
             Self::Search(code, name) => sql.bind(search_text(code, name)),
@@ -1053,7 +1054,7 @@ impl Field<'_> {
     fn push_to(&self, arrays: &mut ColumnArrays, name: &'static str) -> Result<(), StoreError> {
         match self {
             Self::Text(v) => arrays.text(name, v),
-            Self::Id(v) => arrays.opt(name, v.map(ToString::to_string)),
+            Self::Id(v) => arrays.opt(name, v.map(|u| u.hyphenated().to_string())),
             Self::Int(v) => arrays.int(name, *v),
             Self::Attributes(v) => arrays.text(name, &attributes_json(v)?),
             Self::Search(code, name_text) => arrays.text(name, &search_text(code, name_text)),
