@@ -340,25 +340,26 @@ impl<S: AssetStorage + ?Sized> AssetRegister<'_, S> {
                 "importing in bulk: references checked and indexes built once per table when deferred"
             );
         }
+        // After each chunk written: how far the import has come.
+        let mut advance = |n: usize| {
+            done += n;
+            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+        };
         for chunk in created.chunks(WRITE_CHUNK) {
             tx.insert_assets(chunk).await?;
-            done += chunk.len();
-            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+            advance(chunk.len());
         }
         for chunk in updated.chunks(WRITE_CHUNK) {
             tx.update_assets(chunk).await?;
-            done += chunk.len();
-            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+            advance(chunk.len());
         }
         for chunk in events.chunks(WRITE_CHUNK) {
             tx.append_asset_events(chunk).await?;
-            done += chunk.len();
-            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+            advance(chunk.len());
         }
         for chunk in new_relations.chunks(WRITE_CHUNK) {
             tx.append_relations(chunk).await?;
-            done += chunk.len();
-            progress(ImportProgress { stage: ImportStage::Writing, done, total: writes });
+            advance(chunk.len());
         }
         let detail = json!({
             "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged,
