@@ -884,7 +884,7 @@ impl DbTx {
         self.wrote(b.table, batch.len());
         let mut affected = 0;
         if self.backend() == Backend::Postgres {
-            for rows in batch.chunks(POSTGRES_BULK_ROWS) {
+            for rows in self.bulk_runs(batch, b.params_per_row) {
                 let mut columns = ColumnArrays::new(b.columns);
                 for row in rows {
                     arrays(&mut columns, row)?;
@@ -897,7 +897,7 @@ impl DbTx {
             }
             return Ok(affected);
         }
-        for rows in self.runs(batch, b.params_per_row) {
+        for rows in self.bulk_runs(batch, b.params_per_row) {
             let mut sql = Sql::new(self.bulk_insert_verb());
             sql.push(b.table).push(" (").push(b.columns).push(") VALUES ");
             for (i, row) in rows.iter().enumerate() {
@@ -1082,6 +1082,17 @@ fn upkeep_deferred(cis: usize, held: i64) -> bool {
 }
 
 impl DbTx {
+    /// The rows of each of a bulk write's statements: [`POSTGRES_BULK_ROWS`] on PostgreSQL, which
+    /// binds one array per column, else as many as SQLite's parameter budget takes
+    /// ([`DbTx::runs`]).
+    fn bulk_runs<'a, T>(&self, batch: &'a [T], params_per_row: usize) -> std::slice::Chunks<'a, T> {
+        if self.backend() == Backend::Postgres {
+            batch.chunks(POSTGRES_BULK_ROWS)
+        } else {
+            self.runs(batch, params_per_row)
+        }
+    }
+
     /// One statement setting `columns` (of [`MUTABLE_COLUMNS`]) of `rows` to their values, by id
     /// and park: `UPDATE … FROM unnest(…)` on PostgreSQL, `WITH r AS (VALUES …) UPDATE … FROM r`
     /// on SQLite.
@@ -1292,14 +1303,10 @@ impl AssetWrites for DbTx {
         for (changed, rows) in groups {
             let columns: Vec<(&'static str, Getter)> =
                 changed.iter().filter_map(|i| MUTABLE_COLUMNS.get(*i).copied()).collect();
-            let params_per_row = 2 + columns.len();
-            let chunk = if self.backend() == Backend::Postgres { POSTGRES_BULK_ROWS } else { usize::MAX };
-            for part in rows.chunks(chunk) {
-                for run in self.runs(part, params_per_row) {
-                    let sql = self.update_statement(&columns, run)?;
-                    if self.exec(sql).await? != u64::try_from(run.len()).unwrap_or(u64::MAX) {
-                        return Err(StoreError::NotFound);
-                    }
+            for run in self.bulk_runs(&rows, 2 + columns.len()) {
+                let sql = self.update_statement(&columns, run)?;
+                if self.exec(sql).await? != u64::try_from(run.len()).unwrap_or(u64::MAX) {
+                    return Err(StoreError::NotFound);
                 }
             }
         }
