@@ -1282,7 +1282,7 @@ impl AssetWrites for DbTx {
         self.bulk_insert(&ASSET_BULK, ASSET_UPSERT, batch, bind_asset, asset_arrays).await.map(|_| ())
     }
 
-    async fn update_assets(&mut self, changes: &[(AssetRecord, AssetRecord)]) -> Result<(), StoreError> {
+    async fn update_assets(&mut self, changes: &[(&AssetRecord, AssetRecord)]) -> Result<(), StoreError> {
         // The rows grouped by the columns they change, one `UPDATE … FROM` per group and chunk
         // that sets those only: an `ON CONFLICT` insert of rows that all exist tries each as an
         // insert first, and a column set to its own value still rewrites the indexes holding it

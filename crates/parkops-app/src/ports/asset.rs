@@ -387,9 +387,10 @@ pub trait AssetWrites: Send {
     /// Adds or replaces many CIs (by id) with multi-row statements: the import path.
     async fn put_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;
     /// Writes many changed CIs, given as (before, after), with multi-row statements that set only
-    /// the fields each changes (by id, in their park): the import's changed rows. A CI that is
-    /// not there fails with [`StoreError::NotFound`].
-    async fn update_assets(&mut self, changes: &[(AssetRecord, AssetRecord)]) -> Result<(), StoreError>;
+    /// the fields each changes (by id, in their park): the import's changed rows. The befores are
+    /// borrowed (the import's read of the register holds them). A CI that is not there fails
+    /// with [`StoreError::NotFound`].
+    async fn update_assets(&mut self, changes: &[(&AssetRecord, AssetRecord)]) -> Result<(), StoreError>;
     /// Adds many new CIs with multi-row statements, without the conflict handling of
     /// [`Self::put_assets`] (a taken id or code fails the transaction): the import's new rows.
     async fn insert_assets(&mut self, batch: &[AssetRecord]) -> Result<(), StoreError>;

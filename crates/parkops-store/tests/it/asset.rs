@@ -666,7 +666,7 @@ async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
             r.updated_at = later;
         }
         let mut tx = p.db.begin_assets().await.expect("begin");
-        let changes: Vec<(AssetRecord, AssetRecord)> = before.into_iter().zip(records.iter().cloned()).collect();
+        let changes: Vec<(&AssetRecord, AssetRecord)> = before.iter().zip(records.iter().cloned()).collect();
         tx.update_assets(&changes).await.expect("update");
         let entry = Caller::command_line().entry("test.update", "asset", "", Outcome::Success, "{}".into());
         tx.record(entry, later).await.expect("audit");
@@ -682,7 +682,7 @@ async fn every_state_family_and_relation_kind_round_trips_through_the_store() {
         changed.name = "不应写入".into();
         let mut tx = p.db.begin_assets().await.expect("begin");
         let refused = tx
-            .update_assets(&[(records[1].clone(), changed), (stranger.clone(), stranger)])
+            .update_assets(&[(&records[1], changed), (&stranger, stranger.clone())])
             .await
             .expect_err("an unknown CI");
         assert!(matches!(refused, StoreError::NotFound), "{:?}: {refused:?}", t.engine);
