@@ -234,7 +234,7 @@ impl App {
     /// The caller park's channels (secrets are returned to the app only; pages mask them).
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] without [`Capability::TicketManage`].
+    /// [`AppError::Forbidden`] without [`Capability::TicketManage`](parkops_domain::access::Capability::TicketManage).
     pub async fn channels(&self, caller: &Caller) -> Result<Vec<ChannelRecord>, AppError> {
         let p = Self::require_desk_manager(caller)?;
         Ok(self.store.channels(p.park_id).await?)
@@ -298,7 +298,7 @@ impl App {
     /// The delivery log of the caller's park: each delivery with its channel's name.
     ///
     /// # Errors
-    /// [`AppError::Forbidden`] without [`Capability::TicketManage`].
+    /// [`AppError::Forbidden`] without [`Capability::TicketManage`](parkops_domain::access::Capability::TicketManage).
     pub async fn delivery_log(&self, caller: &Caller) -> Result<Vec<(DeliveryRecord, String)>, AppError> {
         let p = Self::require_desk_manager(caller)?;
         Ok(self.store.deliveries(p.park_id, 500).await?)
