@@ -2,7 +2,7 @@
 //! SQLite (default, one file) and PostgreSQL, through one code path (sqlx `Any`).
 //!
 //! Key types: [`Db`] (the pool, the backend and the writer gate), [`DatabaseUrl`].
-//! Every write runs in a [`tx::DbTx`] that serialises writers, appends the audit chain in
+//! Every write runs in a `DbTx` (module `tx`) that serialises writers, appends the audit chain in
 //! the same transaction, and refuses to commit without an audit record.
 //!
 //! Dialect differences live in this crate only, each in a local `match` on [`Backend`]
