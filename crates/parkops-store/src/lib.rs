@@ -300,7 +300,7 @@ impl Db {
     /// Refreshes the statistics of `tables` after a bulk write has answered
     /// ([`Self::refresh_statistics`]): in a task of its own, so that the import is not kept
     /// waiting for housekeeping that PostgreSQL's autovacuum would do within a minute anyway
-    /// (0.2–0.6 s for the register after an import of 100,000 CIs on PostgreSQL; milliseconds on
+    /// (0.3–0.8 s for the register after an import of 100,000 CIs on PostgreSQL; milliseconds on
     /// SQLite, which samples with `analysis_limit`). Until it ends, plans use the statistics from
     /// before, scaled to the table's size by PostgreSQL. A failure costs plans, not data: it is
     /// logged.
