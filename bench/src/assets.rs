@@ -16,9 +16,10 @@
 //!    `AssetRegister::import`, timed with its validation and writing stages; then the same
 //!    workbook again (every row unchanged: validation only), and once more with every CI's name
 //!    edited (100,000 updates, as a park re-imports its register after editing it).
-//! 3. List (figure 9): on that register, `AssetRegister::list` as the page calls it (first
-//!    page of 20, facet counts) for several filters; then, unless `--skip-http`, the real server
-//!    on the same data and `GET /assets` and `GET /api/v1/assets` over HTTP, as `queue` does.
+//! 3. List (figure 9): on that register as the three imports left it, `AssetRegister::list` as
+//!    the page calls it (first page of 20, facet counts) for several filters; then, unless
+//!    `--skip-http`, the real server on the same data and `GET /assets` and `GET /api/v1/assets`
+//!    over HTTP, as `queue` does.
 //!    Finally the store's statements for the list are run directly, timed and explained, and
 //!    the impact query is timed again at this size.
 

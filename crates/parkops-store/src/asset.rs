@@ -997,8 +997,6 @@ fn statement_triggers(action: &str) -> String {
 /// 100,000 CIs: ADR 0016).
 const UPKEEP_DEFERRED_FROM_SHARE: usize = 4;
 
-/// Whether writing `cis` CIs into a register of `held` pays for redoing keys and indexes over
-/// whole tables ([`UPKEEP_DEFERRED_FROM_SHARE`]).
 /// A mutable column's value as a CI holds it.
 type Getter = for<'a> fn(&'a AssetRecord) -> Field<'a>;
 
@@ -1073,6 +1071,8 @@ fn push_assignments(sql: &mut Sql, columns: &[(&'static str, Getter)]) {
     }
 }
 
+/// Whether writing `cis` CIs into a register of `held` pays for redoing keys and indexes over
+/// whole tables ([`UPKEEP_DEFERRED_FROM_SHARE`]).
 fn upkeep_deferred(cis: usize, held: i64) -> bool {
     let deferred = cis.saturating_mul(UPKEEP_DEFERRED_FROM_SHARE) >= usize::try_from(held).unwrap_or(usize::MAX);
     if !deferred {
