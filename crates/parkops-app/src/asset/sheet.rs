@@ -81,7 +81,8 @@ pub struct ImportSummary {
     pub relations_unchanged: usize,
 }
 
-/// Column headers of a CI sheet (codes; the Chinese headers of [`column_of`](super::column_of) are accepted too).
+/// Column headers of a CI sheet (codes; the Chinese headers of [`column_of`](super::column_of) are
+/// accepted too).
 pub const ASSET_COLUMNS: [&str; 11] = [
     "code",
     "name",
